@@ -1,0 +1,50 @@
+"""Service settings, read from the environment with the JOBMATCH_ prefix."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-secret-change-me-dev-secret-change-me"  # noqa: S105 - refused outside dev
+
+
+class Settings(BaseSettings):
+    """All configuration of the service; secrets are SecretStr."""
+
+    model_config = SettingsConfigDict(env_prefix="JOBMATCH_", env_file=".env", extra="ignore")
+
+    environment: Literal["dev", "test", "production"] = "dev"
+    database_url: str = "sqlite:///./var/jobmatch.db"
+    secret_key: SecretStr = SecretStr(DEV_SECRET)
+    token_audience: str = "jobmatch"
+    token_ttl_minutes: int = Field(default=12 * 60, ge=1)
+    cookie_name: str = "jobmatch_session"
+    cookie_secure: bool = False
+    # Brute-force throttling on login: this many failures within the window give 429.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_seconds: int = Field(default=15 * 60, ge=1)
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    max_page_size: int = Field(default=100, ge=1)
+    sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
+    timezone: str = "Asia/Shanghai"
+    embedding_model: str = "default"
+    scheduler_enabled: bool = True
+    data_dir: Path = Path("./var")
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> "Settings":
+        if self.environment != "dev" and self.secret_key.get_secret_value() == DEV_SECRET:
+            raise ValueError(
+                "JOBMATCH_SECRET_KEY must be set to a non-default secret outside dev"
+            )
+        if len(self.secret_key.get_secret_value()) < 32:
+            raise ValueError("JOBMATCH_SECRET_KEY must be at least 32 characters")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The settings of this process, read once."""
+    return Settings()

@@ -1,0 +1,377 @@
+"""The domain as SQLModel tables.
+
+Every table model has a `*Base` with the fields a client may set; the API's schemas derive
+Create / Update / Public shapes from them. Mutable rows carry a `version` used for
+optimistic concurrency (SQLAlchemy's version counter): a stale write fails instead of
+silently overwriting another writer.
+"""
+
+import enum
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import declared_attr
+from sqlmodel import JSON, Field, SQLModel
+
+from models.base import (
+    DisabilityCategory,
+    Language,
+    NeedLevel,
+    OfferAvailability,
+    OutboxStatus,
+    PostingStatus,
+    ReferralStatus,
+    Role,
+    Schedule,
+    TrainingStatus,
+    UTCDateTime,
+    WorkMode,
+    utcnow,
+)
+
+
+def enum_type(enum_cls: type[enum.Enum]) -> sa.Enum:
+    """A portable enum column: VARCHAR with a CHECK, not a native PostgreSQL type."""
+    return sa.Enum(
+        enum_cls,
+        native_enum=False,
+        create_constraint=True,
+        length=24,
+        validate_strings=True,
+    )
+
+
+def created_at_field() -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Versioned(SQLModel):
+    """Adds an optimistic-concurrency counter."""
+
+    version: int = Field(default=1, nullable=False)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
+
+# --- centres and accounts -------------------------------------------------------------
+
+
+class CentreBase(SQLModel):
+    code: str = Field(max_length=32, unique=True, index=True)
+    name_zh: str = Field(max_length=100)
+    name_en: str = Field(max_length=100)
+    street_zh: str = Field(default="", max_length=100)
+    address: str = Field(default="", max_length=200)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+
+
+class Centre(CentreBase, table=True):
+    """One of the district's street-level service centres (职康中心)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class Account(SQLModel, table=True):
+    """A login: seeker, employer, caseworker or admin."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    password_hash: str = Field(max_length=256)
+    role: Role = Field(sa_type=enum_type(Role))
+    display_name: str = Field(default="", max_length=100)
+    language: Language = Field(default=Language.zh, sa_type=enum_type(Language))
+    centre_id: int | None = Field(default=None, foreign_key="centre.id", index=True)
+    employer_id: int | None = Field(default=None, foreign_key="employer.id", index=True)
+    is_active: bool = Field(default=True)
+    created_at: datetime = created_at_field()
+    password_changed_at: datetime = created_at_field()
+
+
+class AuthSession(SQLModel, table=True):
+    """A server-side session; a token is valid only while its session is neither revoked nor
+    expired, so logout really ends it."""
+
+    __tablename__: ClassVar[str] = "auth_session"  # type: ignore[misc]
+
+    id: str = Field(primary_key=True, max_length=64)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    created_at: datetime = created_at_field()
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Each failed login, kept for throttling across processes."""
+
+    __tablename__: ClassVar[str] = "login_attempt"  # type: ignore[misc]
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, index=True)
+    client_ip: str = Field(default="", max_length=64, index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+# --- accommodation vocabulary ----------------------------------------------------------
+
+
+class AccommodationBase(SQLModel):
+    code: str = Field(primary_key=True, max_length=48)
+    group: str = Field(max_length=32, index=True)
+    label_zh: str = Field(max_length=100)
+    label_en: str = Field(max_length=100)
+    description_zh: str = Field(default="", max_length=500)
+    description_en: str = Field(default="", max_length=500)
+    # True where stating this need reveals health information (PIPL sensitive).
+    health_related: bool = Field(default=False)
+    active: bool = Field(default=True)
+
+
+class Accommodation(AccommodationBase, table=True):
+    """One code of the shared accommodation vocabulary (needs and offers)."""
+
+
+# --- seekers ---------------------------------------------------------------------------
+
+
+class SeekerProfileBase(SQLModel):
+    full_name: str = Field(max_length=100)
+    phone: str = Field(default="", max_length=32)
+    headline: str = Field(default="", max_length=200)
+    skills: list[str] = Field(default_factory=list, sa_type=JSON)
+    experience: str = Field(default="", max_length=5000)
+    education: str = Field(default="", max_length=500)
+    desired_roles: list[str] = Field(default_factory=list, sa_type=JSON)
+    location_text: str = Field(default="", max_length=200)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    commute_limit_km: float | None = Field(default=None, ge=0, le=500)
+    schedule: Schedule = Field(default=Schedule.any, sa_type=enum_type(Schedule))
+    work_modes: list[WorkMode] = Field(
+        default_factory=lambda: [WorkMode.on_site, WorkMode.hybrid, WorkMode.remote],
+        sa_type=JSON,
+    )
+    expected_wage: int | None = Field(default=None, ge=0, le=1_000_000)
+    language: Language = Field(default=Language.zh, sa_type=enum_type(Language))
+
+
+class SeekerProfile(SeekerProfileBase, Versioned, table=True):
+    """A seeker's profile (non-sensitive part)."""
+
+    __tablename__: ClassVar[str] = "seeker_profile"  # type: ignore[misc]
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", unique=True)
+    centre_id: int = Field(foreign_key="centre.id", index=True)
+    created_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()
+
+
+class SeekerSensitive(SQLModel, table=True):
+    """The sensitive part of a seeker (PIPL): kept apart, read only where necessary."""
+
+    __tablename__: ClassVar[str] = "seeker_sensitive"  # type: ignore[misc]
+
+    seeker_id: int = Field(foreign_key="seeker_profile.id", primary_key=True)
+    disability_category: DisabilityCategory | None = Field(
+        default=None, sa_type=enum_type(DisabilityCategory)
+    )
+    disability_grade: int | None = Field(default=None, ge=1, le=4)
+    certificate_number: str | None = Field(default=None, max_length=64)
+    health_notes: str | None = Field(default=None, max_length=2000)
+    updated_at: datetime = created_at_field()
+
+
+class Consent(SQLModel, table=True):
+    """A consent given (and perhaps withdrawn) by a seeker for one purpose and scope."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    seeker_id: int = Field(foreign_key="seeker_profile.id", index=True)
+    purpose: str = Field(max_length=64)
+    scope: list[str] = Field(default_factory=list, sa_type=JSON)
+    text_version: str = Field(max_length=32)
+    given_at: datetime = created_at_field()
+    withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class SeekerNeed(SQLModel, table=True):
+    """An accommodation a seeker needs, essential or preferred."""
+
+    __tablename__: ClassVar[str] = "seeker_need"  # type: ignore[misc]
+
+    seeker_id: int = Field(foreign_key="seeker_profile.id", primary_key=True)
+    code: str = Field(foreign_key="accommodation.code", primary_key=True, max_length=48)
+    level: NeedLevel = Field(sa_type=enum_type(NeedLevel))
+
+
+# --- employers and postings ------------------------------------------------------------
+
+
+class EmployerBase(SQLModel):
+    name: str = Field(max_length=200)
+    uscc: str = Field(max_length=18, unique=True, index=True)  # 统一社会信用代码
+    staff_count: int = Field(default=0, ge=0, le=10_000_000)
+    industry: str = Field(default="", max_length=100)
+    address: str = Field(default="", max_length=200)
+    contact_email: str = Field(default="", max_length=254)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+
+
+class Employer(EmployerBase, Versioned, table=True):
+    """A company or public body hiring."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    centre_id: int | None = Field(default=None, foreign_key="centre.id", index=True)
+    verified: bool = Field(default=False)
+    verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    verified_by: int | None = Field(default=None)  # account id; no FK (account → employer)
+    created_at: datetime = created_at_field()
+
+
+class PostingBase(SQLModel):
+    title: str = Field(max_length=200)
+    description: str = Field(default="", max_length=10_000)
+    required_skills: list[str] = Field(default_factory=list, sa_type=JSON)
+    optional_skills: list[str] = Field(default_factory=list, sa_type=JSON)
+    location_text: str = Field(default="", max_length=200)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    work_mode: WorkMode = Field(default=WorkMode.on_site, sa_type=enum_type(WorkMode))
+    schedule: Schedule = Field(default=Schedule.full_time, sa_type=enum_type(Schedule))
+    wage_min: int | None = Field(default=None, ge=0, le=1_000_000)
+    wage_max: int | None = Field(default=None, ge=0, le=1_000_000)
+    openings: int = Field(default=1, ge=1, le=10_000)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Posting(PostingBase, Versioned, table=True):
+    """A vacancy with what the workplace offers."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    employer_id: int = Field(foreign_key="employer.id", index=True)
+    centre_id: int | None = Field(default=None, foreign_key="centre.id", index=True)
+    status: PostingStatus = Field(
+        default=PostingStatus.open, sa_type=enum_type(PostingStatus), index=True
+    )
+    created_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()
+
+
+class PostingOffer(SQLModel, table=True):
+    """An accommodation a posting's workplace offers now or can arrange."""
+
+    __tablename__: ClassVar[str] = "posting_offer"  # type: ignore[misc]
+
+    posting_id: int = Field(foreign_key="posting.id", primary_key=True)
+    code: str = Field(foreign_key="accommodation.code", primary_key=True, max_length=48)
+    availability: OfferAvailability = Field(sa_type=enum_type(OfferAvailability))
+
+
+# --- trainings -------------------------------------------------------------------------
+
+
+class TrainingBase(SQLModel):
+    title: str = Field(max_length=200)
+    description: str = Field(default="", max_length=5000)
+    skills_taught: list[str] = Field(default_factory=list, sa_type=JSON)
+    provider: str = Field(default="", max_length=200)
+    location_text: str = Field(default="", max_length=200)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    starts_on: date
+    ends_on: date
+    capacity: int = Field(default=20, ge=1, le=100_000)
+    accessibility: list[str] = Field(default_factory=list, sa_type=JSON)
+
+
+class Training(TrainingBase, Versioned, table=True):
+    """A vocational training a centre publishes."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    centre_id: int | None = Field(default=None, foreign_key="centre.id", index=True)
+    status: TrainingStatus = Field(default=TrainingStatus.open, sa_type=enum_type(TrainingStatus))
+    seats_taken: int = Field(default=0, ge=0)
+    created_by: int | None = Field(default=None, foreign_key="account.id")
+    created_at: datetime = created_at_field()
+
+
+# --- referrals -------------------------------------------------------------------------
+
+
+class Referral(Versioned, table=True):
+    """A seeker proposed to a posting; moves through the referral state machine."""
+
+    __table_args__ = (sa.UniqueConstraint("seeker_id", "posting_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    seeker_id: int = Field(foreign_key="seeker_profile.id", index=True)
+    posting_id: int = Field(foreign_key="posting.id", index=True)
+    status: ReferralStatus = Field(
+        default=ReferralStatus.proposed, sa_type=enum_type(ReferralStatus), index=True
+    )
+    created_by: int = Field(foreign_key="account.id")
+    shared_fields: list[str] = Field(default_factory=list, sa_type=JSON)
+    consent_id: int | None = Field(default=None, foreign_key="consent.id")
+    deadline_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()
+
+
+class ReferralEvent(SQLModel, table=True):
+    """One transition of a referral: who, when, from, to, why."""
+
+    __tablename__: ClassVar[str] = "referral_event"  # type: ignore[misc]
+
+    id: int | None = Field(default=None, primary_key=True)
+    referral_id: int = Field(foreign_key="referral.id", index=True)
+    from_status: ReferralStatus | None = Field(default=None, sa_type=enum_type(ReferralStatus))
+    to_status: ReferralStatus = Field(sa_type=enum_type(ReferralStatus))
+    actor_id: int | None = Field(default=None, foreign_key="account.id")
+    actor_role: str = Field(default="", max_length=24)
+    reason: str = Field(default="", max_length=2000)
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    at: datetime = created_at_field()
+
+
+# --- pushes and audit ------------------------------------------------------------------
+
+
+class Outbox(SQLModel, table=True):
+    """One push, written once per (recipient, kind, item, period) before any delivery."""
+
+    __table_args__ = (sa.UniqueConstraint("recipient_id", "kind", "item_key", "period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    recipient_id: int = Field(foreign_key="account.id", index=True)
+    kind: str = Field(max_length=48)
+    item_key: str = Field(max_length=128)
+    period: str = Field(default="", max_length=32)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    status: OutboxStatus = Field(default=OutboxStatus.pending, sa_type=enum_type(OutboxStatus))
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str = Field(default="", max_length=2000)
+    read_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = created_at_field()
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AuditLog(SQLModel, table=True):
+    """Append-only record of sensitive reads, consent changes, approvals, exports, denials."""
+
+    __tablename__: ClassVar[str] = "audit_log"  # type: ignore[misc]
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    actor_id: int | None = Field(default=None)
+    actor_role: str = Field(default="", max_length=24)
+    action: str = Field(max_length=64, index=True)
+    object_type: str = Field(default="", max_length=48)
+    object_id: str = Field(default="", max_length=64)
+    purpose: str = Field(default="", max_length=200)
+    request_id: str = Field(default="", max_length=64)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
