@@ -168,6 +168,7 @@ class SeekerProfile(SeekerProfileBase, Versioned, table=True):
     centre_id: int = Field(foreign_key="centre.id", index=True)
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class SeekerSensitive(SQLModel, table=True):
@@ -230,6 +231,7 @@ class Employer(EmployerBase, Versioned, table=True):
     verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     verified_by: int | None = Field(default=None)  # account id; no FK (account → employer)
     created_at: datetime = created_at_field()
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class PostingBase(SQLModel):

@@ -5,7 +5,7 @@ Enum types carry no name here, so PostgreSQL names their CHECK constraints itsel
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 07:14:15.517707
+Create Date: 2026-11-29
 """
 from collections.abc import Sequence
 
@@ -97,6 +97,7 @@ def upgrade() -> None:
     sa.Column('verified_at', models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('verified_by', sa.Integer(), nullable=True),
     sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('closed_at', models.base.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['centre_id'], ['centre.id'], name=op.f('fk_employer_centre_id_centre')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_employer'))
     )
@@ -218,6 +219,7 @@ def upgrade() -> None:
     sa.Column('centre_id', sa.Integer(), nullable=False),
     sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('closed_at', models.base.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['account_id'], ['account.id'], name=op.f('fk_seeker_profile_account_id_account')),
     sa.ForeignKeyConstraint(['centre_id'], ['centre.id'], name=op.f('fk_seeker_profile_centre_id_centre')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_seeker_profile')),

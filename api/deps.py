@@ -1,0 +1,180 @@
+"""Typed dependencies: settings, the request's session, the caller and their roles."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Path, Query, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from api.errors import DomainError, InvalidInput, NotAuthenticated, PermissionDenied
+from api.schemas.common import PageParams
+from api.services import auth as auth_service
+from api.settings import Settings
+from models import Account, AuditLog, AuthSession
+from models.base import Role
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """The request's unit of work: committed after the handler, rolled back on error.
+
+    Used with scope="function" so the commit happens before the response is sent:
+    a failed commit is an error response, never a silent 200.
+    """
+    with Session(get_engine(request), expire_on_commit=False) as session:
+        try:
+            yield session
+        except DomainError as exc:
+            if exc.keep_changes:
+                session.commit()
+            else:
+                session.rollback()
+            raise
+        except BaseException:
+            session.rollback()
+            raise
+        else:
+            session.commit()
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller."""
+
+    account: Account
+    auth: AuthSession
+    via_cookie: bool
+
+    @property
+    def id(self) -> int:
+        return self.account.id or 0
+
+    @property
+    def role(self) -> Role:
+        return Role(self.account.role)
+
+
+def request_id(request: Request) -> str:
+    return str(getattr(request.state, "request_id", ""))
+
+
+def get_principal(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    bearer: Annotated[str | None, Depends(oauth2_scheme)],
+) -> Principal:
+    """The caller from a bearer token, or from the session cookie on web pages."""
+    token, via_cookie = bearer, False
+    if token is None:
+        token, via_cookie = request.cookies.get(settings.cookie_name), True
+    if not token:
+        raise NotAuthenticated("not logged in")
+    account, auth = auth_service.authenticate(session, settings, token)
+    if via_cookie and request.method not in SAFE_METHODS and not _csrf_ok(request):
+        raise PermissionDenied("cookie-authenticated changes need the form's CSRF token")
+    return Principal(account=account, auth=auth, via_cookie=via_cookie)
+
+
+def _csrf_ok(request: Request) -> bool:
+    checker = getattr(request.app.state, "csrf_checker", None)
+    return bool(checker and checker(request))
+
+
+class AccessDenied(PermissionDenied):
+    keep_changes = True  # the audit row of the refusal survives
+
+
+class Allow:
+    """A dependency that admits only the given roles; every route declares one."""
+
+    def __init__(self, *roles: Role) -> None:
+        self.roles = frozenset(roles)
+
+    def __call__(
+        self,
+        request: Request,
+        session: SessionDep,
+        principal: Annotated[Principal, Depends(get_principal)],
+    ) -> Principal:
+        if principal.role not in self.roles:
+            session.add(
+                AuditLog(
+                    actor_id=principal.id,
+                    actor_role=principal.role.value,
+                    action="access_denied",
+                    object_type="route",
+                    object_id=f"{request.method} {request.url.path}"[:64],
+                    request_id=request_id(request),
+                )
+            )
+            raise AccessDenied("your role may not do this")
+        return principal
+
+    def __repr__(self) -> str:
+        return f"Allow({', '.join(sorted(r.value for r in self.roles))})"
+
+
+class Public:
+    """Marks a route open to everyone, logged in or not."""
+
+    roles: frozenset[Role] = frozenset()
+
+    def __call__(self) -> None:
+        return None
+
+
+PUBLIC = Public()
+ALL_ROLES = (Role.seeker, Role.employer, Role.caseworker, Role.admin)
+AnyUser = Annotated[Principal, Depends(Allow(*ALL_ROLES))]
+SeekerUser = Annotated[Principal, Depends(Allow(Role.seeker))]
+StaffUser = Annotated[Principal, Depends(Allow(Role.caseworker, Role.admin))]
+AdminUser = Annotated[Principal, Depends(Allow(Role.admin))]
+
+
+def page_params(
+    settings: SettingsDep,
+    limit: Annotated[int, Query(ge=1, description="page size (capped by the server)")] = 20,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+) -> PageParams:
+    """Pagination with a capped page size."""
+    if limit > settings.max_page_size:
+        raise InvalidInput(f"limit may be at most {settings.max_page_size}", field="limit")
+    return PageParams(limit=limit, offset=offset)
+
+
+PageDep = Annotated[PageParams, Depends(page_params)]
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def allow_for(*roles: Role) -> Any:
+    """Depends(Allow(...)) for use in Annotated parameters."""
+    return Depends(Allow(*roles))
+
+
+IdPath = Annotated[int, Path(ge=1, le=2**31 - 1, description="a positive id")]

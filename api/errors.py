@@ -1,0 +1,196 @@
+"""Domain errors (no HTTP in them) and the one table that maps them to responses."""
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """Base of the errors services raise; `code` is the machine-readable name."""
+
+    code = "error"
+    # When True the request's transaction is committed before the error is answered:
+    # for records that must survive the failure (a failed login, a refused access).
+    keep_changes = False
+
+    def __init__(self, detail: str, *, field: str | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+        self.extra = extra
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    code = "conflict"
+
+
+class PermissionDenied(DomainError):
+    code = "forbidden"
+
+
+class NotAuthenticated(DomainError):
+    code = "not_authenticated"
+
+
+class LoginFailed(NotAuthenticated):
+    keep_changes = True
+
+
+class InvalidState(DomainError):
+    code = "invalid_state"
+
+
+class InvalidInput(DomainError):
+    code = "invalid_input"
+
+
+class TooManyRequests(DomainError):
+    code = "too_many_requests"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class ServiceUnavailable(DomainError):
+    code = "service_unavailable"
+
+
+STATUS: dict[type[DomainError], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    PermissionDenied: 403,
+    NotAuthenticated: 401,
+    InvalidState: 409,
+    InvalidInput: 422,
+    TooManyRequests: 429,
+    ServiceUnavailable: 503,
+}
+
+
+def error_body(code: str, detail: str, **extra: Any) -> dict[str, Any]:
+    """The one error body shape: {"error", "detail", and maybe "field", "errors", ...}."""
+    body: dict[str, Any] = {"error": code, "detail": detail}
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return body
+
+
+def _domain_response(exc: DomainError) -> JSONResponse:
+    status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
+    headers: dict[str, str] = {}
+    if isinstance(exc, TooManyRequests):
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, NotAuthenticated):
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, ServiceUnavailable):
+        headers["Retry-After"] = "5"
+    body = error_body(exc.code, exc.detail, field=exc.field, **jsonable_encoder(exc.extra))
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+_UNAVAILABLE_HINTS = {
+    "locked": "the database is busy; try again",
+    "busy": "the database is busy; try again",
+    "readonly": "the database is read-only; nothing was changed",
+    "read-only": "the database is read-only; nothing was changed",
+    "disk": "the database's disk is full or failing; nothing was changed",
+    "full": "the database's disk is full; nothing was changed",
+    "connect": "the database is unavailable; try again",
+    "server closed": "the database is unavailable; try again",
+    "terminat": "the database is unavailable; try again",
+}
+
+
+def _unavailable_reason(exc: DBAPIError) -> str | None:
+    """A reason to answer 503 for errors of the database's availability, else None (a bug)."""
+    if exc.connection_invalidated:
+        return "the database connection was lost; try again"
+    message = str(exc.orig).lower()
+    for hint, reason in _UNAVAILABLE_HINTS.items():
+        if hint in message:
+            return reason
+    return None
+
+
+def _loc_to_field(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    return ".".join(parts) or str(loc[0] if loc else "")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers that turn errors into the one body shape."""
+
+    @app.exception_handler(DomainError)
+    async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
+        return _domain_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": _loc_to_field(e.get("loc", ())), "reason": e.get("msg", ""),
+             "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        first = errors[0] if errors else {"field": "", "reason": "invalid request"}
+        body = error_body(
+            "validation_error",
+            f"{first['field']}: {first['reason']}" if first["field"] else first["reason"],
+            field=first["field"],
+            errors=errors,
+        )
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
+            exc.status_code, "http_error"
+        )
+        return JSONResponse(
+            error_body(code, str(exc.detail)),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(_request: Request, _exc: StaleDataError) -> JSONResponse:
+        return _domain_response(
+            Conflict("the record was changed by someone else; reload and try again")
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_request: Request, exc: IntegrityError) -> JSONResponse:
+        log.info("integrity error: %s", type(exc.orig).__name__)
+        return _domain_response(Conflict("this conflicts with an existing record"))
+
+    @app.exception_handler(OperationalError)
+    async def _operational(_request: Request, exc: OperationalError) -> JSONResponse:
+        reason = _unavailable_reason(exc)
+        if reason is None:
+            log.error("database error: %s", type(exc.orig).__name__)
+            return JSONResponse(
+                error_body("database_error", "the request could not be stored"), status_code=500
+            )
+        log.warning("database unavailable: %s", reason)
+        return _domain_response(ServiceUnavailable(reason))
+
+    @app.exception_handler(DBAPIError)
+    async def _dbapi(_request: Request, exc: DBAPIError) -> JSONResponse:
+        log.error("database error: %s", type(exc.orig).__name__)
+        if exc.connection_invalidated:
+            return _domain_response(ServiceUnavailable("the database connection was lost"))
+        return JSONResponse(
+            error_body("database_error", "the request could not be stored"), status_code=500
+        )

@@ -1,0 +1,59 @@
+"""The FastAPI application factory."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from api.db import make_engine
+from api.deps import PUBLIC, SessionDep
+from api.errors import install_error_handlers
+from api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from api.routers import auth, catalog, employers, postings, seekers
+from api.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    """Build the app; the engine is made in the lifespan unless one is given (tests)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own_engine = engine is None
+        app.state.engine = engine or make_engine(
+            settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
+        )
+        try:
+            yield
+        finally:
+            if own_engine:
+                app.state.engine.dispose()
+
+    app = FastAPI(
+        title="jobmatch",
+        summary="Job matching for disabled job seekers: matches, referrals, pushes, privacy.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    if engine is not None:
+        app.state.engine = engine
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestIdMiddleware)
+
+    @app.get("/health", tags=["health"], dependencies=[Depends(PUBLIC)], responses={503: {}})
+    def health(session: SessionDep) -> dict[str, str]:
+        """Liveness and database reachability."""
+        session.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    for module in (auth, seekers, employers, postings, catalog):
+        app.include_router(module.router)
+    return app
+

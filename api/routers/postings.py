@@ -1,0 +1,76 @@
+"""Postings with the workplace's accommodation offers."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from api.deps import Allow, AnyUser, IdPath, PageDep, Principal, SessionDep
+from api.schemas.common import Page
+from api.schemas.domain import PostingIn, PostingPublic, PostingUpdate
+from api.services import employers as service
+from models.base import PostingStatus, Role, WorkMode
+
+router = APIRouter(prefix="/postings", tags=["postings"])
+
+EmployerOrStaff = Annotated[
+    Principal, Depends(Allow(Role.employer, Role.caseworker, Role.admin))
+]
+ERRORS: dict[int | str, dict[str, str]] = {
+    401: {"description": "not logged in"},
+    403: {"description": "role not allowed, or not your posting"},
+    404: {"description": "no such posting"},
+    409: {"description": "stale version, or the posting is closed"},
+    422: {"description": "invalid input"},
+}
+
+
+@router.post("", status_code=201, response_model=PostingPublic, responses=ERRORS)
+def create_posting(
+    data: PostingIn, principal: EmployerOrStaff, session: SessionDep
+) -> PostingPublic:
+    """Post a vacancy with what the workplace offers."""
+    posting = service.create_posting(session, principal, data)
+    return service.posting_to_public(session, posting)
+
+
+@router.get("", response_model=Page[PostingPublic], responses=ERRORS)
+def list_postings(
+    principal: AnyUser,
+    session: SessionDep,
+    page: PageDep,
+    status: Annotated[PostingStatus | None, Query()] = None,
+    work_mode: Annotated[WorkMode | None, Query()] = None,
+    employer_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+) -> Page[PostingPublic]:
+    """Open postings; employers also see their own drafts and closed ones."""
+    rows, total = service.list_postings(
+        session, principal, page, status=status, work_mode=work_mode, employer_id=employer_id,
+        q=q,
+    )
+    return Page(items=[service.posting_to_public(session, r) for r in rows], total=total,
+                limit=page.limit, offset=page.offset)
+
+
+@router.get("/{posting_id}", response_model=PostingPublic, responses=ERRORS)
+def read_posting(posting_id: IdPath, principal: AnyUser, session: SessionDep) -> PostingPublic:
+    """One posting."""
+    return service.posting_to_public(session, service.get_posting(session, principal, posting_id))
+
+
+@router.patch("/{posting_id}", response_model=PostingPublic, responses=ERRORS)
+def update_posting(
+    posting_id: IdPath, data: PostingUpdate, principal: EmployerOrStaff, session: SessionDep
+) -> PostingPublic:
+    """Change a posting and its offers; send the version you read."""
+    posting = service.update_posting(session, principal, posting_id, data)
+    return service.posting_to_public(session, posting)
+
+
+@router.post("/{posting_id}/close", response_model=PostingPublic, responses=ERRORS)
+def close_posting(
+    posting_id: IdPath, principal: EmployerOrStaff, session: SessionDep
+) -> PostingPublic:
+    """Close a posting."""
+    posting = service.close_posting(session, principal, posting_id)
+    return service.posting_to_public(session, posting)

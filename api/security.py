@@ -1,0 +1,68 @@
+"""Password hashing (argon2) and session tokens (JWT naming a server-side session)."""
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()
+ALGORITHM = "HS256"
+# A hash of a random password, verified against when the account does not exist, so a
+# missing account takes as long as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of the password."""
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """True when password matches; constant work whether or not the account exists."""
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_session_id() -> str:
+    """A random, unguessable session id."""
+    return secrets.token_urlsafe(32)
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    account_id: int
+    session_id: str
+
+
+def encode_token(
+    claims: TokenClaims, *, secret: str, audience: str, now: datetime, ttl: timedelta
+) -> str:
+    """A signed JWT naming the account and its server-side session."""
+    payload = {
+        "sub": str(claims.account_id),
+        "sid": claims.session_id,
+        "aud": audience,
+        "iat": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
+    }
+    return jwt.encode(payload, secret, algorithm=ALGORITHM)
+
+
+def decode_token(token: str, *, secret: str, audience: str) -> TokenClaims | None:
+    """The claims of a valid token, or None (bad signature, expired, wrong audience, alg)."""
+    try:
+        payload = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            audience=audience,
+            options={"require": ["exp", "sub", "sid", "aud"]},
+        )
+        return TokenClaims(account_id=int(payload["sub"]), session_id=str(payload["sid"]))
+    except (jwt.PyJWTError, ValueError, KeyError):
+        return None

@@ -1,0 +1,170 @@
+"""Accounts, login throttling and server-side sessions."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, or_
+from sqlmodel import Session, select
+
+from api.errors import Conflict, LoginFailed, NotAuthenticated, TooManyRequests
+from api.security import (
+    TokenClaims,
+    decode_token,
+    encode_token,
+    hash_password,
+    new_session_id,
+    verify_password,
+)
+from api.settings import Settings
+from models import Account, AuditLog, AuthSession, LoginAttempt
+from models.base import Role, utcnow
+
+# Addresses get more room than single accounts: one office may share one address.
+IP_FAILURE_FACTOR = 5
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    expires_at: datetime
+    account: Account
+
+
+def normalise_email(email: str) -> str:
+    """Emails compare case-insensitively."""
+    return email.strip().lower()
+
+
+def create_account(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    role: Role,
+    display_name: str = "",
+    centre_id: int | None = None,
+    employer_id: int | None = None,
+) -> Account:
+    """Create an account; Conflict if the email is taken."""
+    email = normalise_email(email)
+    if session.exec(select(Account.id).where(Account.email == email)).first() is not None:
+        raise Conflict("an account with this email already exists", field="email")
+    account = Account(
+        email=email,
+        password_hash=hash_password(password),
+        role=role,
+        display_name=display_name,
+        centre_id=centre_id,
+        employer_id=employer_id,
+    )
+    session.add(account)
+    session.flush()
+    return account
+
+
+def _check_throttle(session: Session, settings: Settings, email: str, ip: str, now: datetime) -> None:
+    since = now - timedelta(seconds=settings.login_window_seconds)
+    by_email = session.exec(
+        select(func.count(), func.min(LoginAttempt.at)).where(
+            LoginAttempt.email == email, LoginAttempt.at >= since
+        )
+    ).one()
+    by_ip = session.exec(
+        select(func.count(), func.min(LoginAttempt.at)).where(
+            LoginAttempt.client_ip == ip, LoginAttempt.at >= since
+        )
+    ).one()
+    for (count, oldest), limit in (
+        (by_email, settings.login_max_failures),
+        (by_ip, settings.login_max_failures * IP_FAILURE_FACTOR),
+    ):
+        if count >= limit and oldest is not None:
+            oldest_at = oldest if oldest.tzinfo else oldest.replace(tzinfo=now.tzinfo)
+            retry = int((oldest_at + timedelta(seconds=settings.login_window_seconds) - now)
+                        .total_seconds()) + 1
+            raise TooManyRequests(
+                "too many failed logins; wait before trying again", retry_after=max(retry, 1)
+            )
+
+
+def login(
+    session: Session, settings: Settings, *, email: str, password: str, client_ip: str
+) -> IssuedToken:
+    """Check the password (throttled) and open a server-side session."""
+    now = utcnow()
+    email = normalise_email(email)
+    _check_throttle(session, settings, email, client_ip, now)
+    account = session.exec(select(Account).where(Account.email == email)).first()
+    ok = verify_password(account.password_hash if account else None, password)
+    if account is None or not ok or not account.is_active:
+        session.add(LoginAttempt(email=email, client_ip=client_ip, at=now))
+        session.add(AuditLog(action="login_failed", object_type="account",
+                             object_id=str(account.id) if account else "",
+                             detail={"client_ip": client_ip}))
+        raise LoginFailed("wrong email or password")
+    session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
+    return open_session(session, settings, account, now=now)
+
+
+def open_session(
+    session: Session, settings: Settings, account: Account, *, now: datetime | None = None
+) -> IssuedToken:
+    """Start a session for the account and sign a token for it."""
+    now = now or utcnow()
+    ttl = timedelta(minutes=settings.token_ttl_minutes)
+    auth = AuthSession(id=new_session_id(), account_id=account.id or 0, created_at=now,
+                       expires_at=now + ttl)
+    session.add(auth)
+    session.flush()
+    token = encode_token(
+        TokenClaims(account_id=account.id or 0, session_id=auth.id),
+        secret=settings.secret_key.get_secret_value(),
+        audience=settings.token_audience,
+        now=now,
+        ttl=ttl,
+    )
+    return IssuedToken(token=token, expires_at=auth.expires_at, account=account)
+
+
+def authenticate(session: Session, settings: Settings, token: str) -> tuple[Account, AuthSession]:
+    """The account and live session a token names; NotAuthenticated otherwise."""
+    claims = decode_token(
+        token, secret=settings.secret_key.get_secret_value(), audience=settings.token_audience
+    )
+    if claims is None:
+        raise NotAuthenticated("invalid or expired token")
+    row = session.exec(
+        select(AuthSession, Account)
+        .join(Account, Account.id == AuthSession.account_id)  # type: ignore[arg-type]
+        .where(AuthSession.id == claims.session_id, Account.id == claims.account_id)
+    ).first()
+    now = utcnow()
+    if row is None:
+        raise NotAuthenticated("session not found")
+    auth, account = row
+    if auth.revoked_at is not None or auth.expires_at <= now or not account.is_active:
+        raise NotAuthenticated("session ended")
+    if auth.created_at < account.password_changed_at:
+        raise NotAuthenticated("session ended by a password change")
+    return account, auth
+
+
+def logout(session: Session, auth: AuthSession) -> None:
+    """End the session for good."""
+    auth.revoked_at = utcnow()
+    session.add(auth)
+    session.flush()
+
+
+def revoke_all_sessions(session: Session, account_id: int) -> None:
+    """End every live session of an account."""
+    now = utcnow()
+    for auth in session.exec(
+        select(AuthSession).where(
+            AuthSession.account_id == account_id,
+            or_(AuthSession.revoked_at.is_(None)),  # type: ignore[union-attr]
+        )
+    ):
+        auth.revoked_at = now
+        session.add(auth)
+    session.flush()

@@ -1,0 +1,268 @@
+"""Employers and their postings with workplace offers."""
+
+from datetime import datetime
+
+from sqlmodel import Session, col, delete, or_, select
+
+from api.deps import Principal
+from api.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from api.schemas.common import PageParams
+from api.schemas.domain import (
+    EmployerIn,
+    EmployerUpdate,
+    OfferIn,
+    OfferPublic,
+    PostingIn,
+    PostingPublic,
+    PostingUpdate,
+)
+from api.services.common import apply_update, get_or_404, paginate
+from api.services.seekers import validate_codes
+from models import Accommodation, Employer, Posting, PostingOffer
+from models.base import PostingStatus, Role, WorkMode, utcnow
+
+STAFF = (Role.caseworker, Role.admin)
+
+
+# --- employers -------------------------------------------------------------------------
+
+
+def check_employer_access(principal: Principal, employer: Employer) -> None:
+    """An employer account reaches only its own organisation; staff reach all."""
+    if principal.role in STAFF:
+        return
+    if principal.role == Role.employer and principal.account.employer_id == employer.id:
+        return
+    raise NotFound(f"employer {employer.id} not found")
+
+
+def create_employer(session: Session, data: EmployerIn, *, centre_id: int | None = None) -> Employer:
+    if session.exec(select(Employer.id).where(Employer.uscc == data.uscc)).first() is not None:
+        raise Conflict("an employer with this unified social credit code exists", field="uscc")
+    employer = Employer.model_validate(data, update={"centre_id": centre_id})
+    session.add(employer)
+    session.flush()
+    return employer
+
+
+def get_employer(session: Session, principal: Principal, employer_id: int) -> Employer:
+    employer = get_or_404(session, Employer, employer_id, what="employer")
+    check_employer_access(principal, employer)
+    return employer
+
+
+def update_employer(
+    session: Session, principal: Principal, employer_id: int, data: EmployerUpdate
+) -> Employer:
+    employer = get_employer(session, principal, employer_id)
+    if employer.closed_at is not None:
+        raise Conflict("this employer is closed")
+    apply_update(employer, data)
+    session.add(employer)
+    session.flush()
+    return employer
+
+
+def verify_employer(session: Session, principal: Principal, employer_id: int) -> Employer:
+    employer = get_employer(session, principal, employer_id)
+    if not employer.verified:
+        employer.verified = True
+        employer.verified_at = utcnow()
+        employer.verified_by = principal.id
+        session.add(employer)
+        session.flush()
+    return employer
+
+
+def close_employer(session: Session, principal: Principal, employer_id: int) -> Employer:
+    employer = get_employer(session, principal, employer_id)
+    if employer.closed_at is None:
+        now = utcnow()
+        employer.closed_at = now
+        for posting in session.exec(
+            select(Posting).where(Posting.employer_id == employer.id,
+                                  Posting.status == PostingStatus.open)
+        ):
+            posting.status = PostingStatus.closed
+            posting.updated_at = now
+            session.add(posting)
+        session.add(employer)
+        session.flush()
+    return employer
+
+
+def list_employers(
+    session: Session, page: PageParams, *, verified: bool | None = None, q: str | None = None
+) -> tuple[list[Employer], int]:
+    query = select(Employer)
+    if verified is not None:
+        query = query.where(Employer.verified == verified)
+    if q:
+        query = query.where(col(Employer.name).contains(q))
+    return paginate(session, query.order_by(col(Employer.id)), page)
+
+
+# --- postings --------------------------------------------------------------------------
+
+
+def _set_offers(session: Session, posting: Posting, offers: list[OfferIn]) -> None:
+    validate_codes(session, [o.code for o in offers], "offers")
+    session.execute(delete(PostingOffer).where(col(PostingOffer.posting_id) == posting.id))
+    for offer in offers:
+        session.add(
+            PostingOffer(posting_id=posting.id or 0, code=offer.code,
+                         availability=offer.availability)
+        )
+
+
+def posting_to_public(session: Session, posting: Posting) -> PostingPublic:
+    employer = session.get(Employer, posting.employer_id)
+    rows = session.exec(
+        select(PostingOffer, Accommodation)
+        .join(Accommodation, col(Accommodation.code) == PostingOffer.code)
+        .where(PostingOffer.posting_id == posting.id)
+        .order_by(col(PostingOffer.code))
+    ).all()
+    offers = [
+        OfferPublic(code=o.code, availability=o.availability, label_zh=a.label_zh,
+                    label_en=a.label_en)
+        for o, a in rows
+    ]
+    return PostingPublic.model_validate(
+        posting,
+        update={
+            "offers": offers,
+            "employer_name": employer.name if employer else "",
+            "employer_verified": bool(employer and employer.verified),
+        },
+    )
+
+
+def _check_expiry(expires_at: datetime | None) -> None:
+    if expires_at is not None:
+        if expires_at.tzinfo is None:
+            raise InvalidInput("expires_at needs a time zone", field="expires_at")
+        if expires_at <= utcnow():
+            raise InvalidInput("expires_at is in the past", field="expires_at")
+
+
+def create_posting(session: Session, principal: Principal, data: PostingIn) -> Posting:
+    if principal.role == Role.employer:
+        if data.employer_id not in (None, principal.account.employer_id):
+            raise PermissionDenied("you may post only for your own organisation")
+        employer_id = principal.account.employer_id
+    else:
+        employer_id = data.employer_id
+    if employer_id is None:
+        raise InvalidInput("employer_id is required", field="employer_id")
+    employer = session.get(Employer, employer_id)
+    if employer is None:
+        raise InvalidInput(f"employer {employer_id} not found", field="employer_id")
+    if employer.closed_at is not None:
+        raise Conflict("this employer is closed")
+    _check_expiry(data.expires_at)
+    posting = Posting.model_validate(
+        data.model_dump(exclude={"offers", "employer_id"}),
+        update={"employer_id": employer_id, "centre_id": employer.centre_id},
+    )
+    session.add(posting)
+    session.flush()
+    _set_offers(session, posting, data.offers)
+    session.flush()
+    return posting
+
+
+def _visible(principal: Principal, posting: Posting) -> bool:
+    if principal.role in STAFF:
+        return True
+    if principal.role == Role.employer and principal.account.employer_id == posting.employer_id:
+        return True
+    return posting.status == PostingStatus.open
+
+
+def get_posting(session: Session, principal: Principal, posting_id: int) -> Posting:
+    posting = get_or_404(session, Posting, posting_id, what="posting")
+    if not _visible(principal, posting):
+        raise NotFound(f"posting {posting_id} not found")
+    return posting
+
+
+def _check_write(principal: Principal, posting: Posting) -> None:
+    if principal.role in STAFF:
+        return
+    if principal.role == Role.employer and principal.account.employer_id == posting.employer_id:
+        return
+    if posting.status == PostingStatus.open:
+        raise PermissionDenied("only the posting's employer or staff may change it")
+    raise NotFound(f"posting {posting.id} not found")
+
+
+def update_posting(
+    session: Session, principal: Principal, posting_id: int, data: PostingUpdate
+) -> Posting:
+    posting = get_posting(session, principal, posting_id)
+    _check_write(principal, posting)
+    if posting.status in (PostingStatus.closed, PostingStatus.filled):
+        raise Conflict(f"this posting is {posting.status.value}; it can no longer change")
+    if "expires_at" in data.model_fields_set:
+        _check_expiry(data.expires_at)
+    apply_update(posting, data, exclude={"offers"})
+    if (
+        posting.wage_min is not None
+        and posting.wage_max is not None
+        and posting.wage_min > posting.wage_max
+    ):
+        raise InvalidInput("wage_min is above wage_max", field="wage_min")
+    if data.offers is not None:
+        _set_offers(session, posting, data.offers)
+    posting.updated_at = utcnow()
+    session.add(posting)
+    session.flush()
+    return posting
+
+
+def close_posting(session: Session, principal: Principal, posting_id: int) -> Posting:
+    posting = get_posting(session, principal, posting_id)
+    _check_write(principal, posting)
+    if posting.status not in (PostingStatus.closed, PostingStatus.filled):
+        posting.status = PostingStatus.closed
+        posting.updated_at = utcnow()
+        session.add(posting)
+        session.flush()
+    return posting
+
+
+def list_postings(
+    session: Session,
+    principal: Principal,
+    page: PageParams,
+    *,
+    status: PostingStatus | None = None,
+    work_mode: WorkMode | None = None,
+    employer_id: int | None = None,
+    q: str | None = None,
+) -> tuple[list[Posting], int]:
+    """Open postings for everyone; an employer also sees its own in any state."""
+    query = select(Posting)
+    if principal.role == Role.employer:
+        own = Posting.employer_id == principal.account.employer_id
+        query = query.where(or_(own, Posting.status == PostingStatus.open))
+        if status is not None:
+            query = query.where(Posting.status == status)
+    elif principal.role in STAFF:
+        if status is not None:
+            query = query.where(Posting.status == status)
+    else:
+        if status not in (None, PostingStatus.open):
+            return [], 0
+        query = query.where(
+            Posting.status == PostingStatus.open,
+            or_(col(Posting.expires_at).is_(None), col(Posting.expires_at) > utcnow()),
+        )
+    if work_mode is not None:
+        query = query.where(Posting.work_mode == work_mode)
+    if employer_id is not None:
+        query = query.where(Posting.employer_id == employer_id)
+    if q:
+        query = query.where(or_(col(Posting.title).contains(q), col(Posting.description).contains(q)))
+    return paginate(session, query.order_by(col(Posting.id).desc()), page)

@@ -1,0 +1,140 @@
+"""Seeker profiles and their accommodation needs."""
+
+from sqlmodel import Session, col, delete, select
+
+from api.deps import Principal
+from api.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from api.schemas.common import PageParams
+from api.schemas.domain import NeedIn, NeedPublic, SeekerProfileIn, SeekerProfilePublic, SeekerProfileUpdate
+from api.services.common import apply_update, centre_by_code, get_or_404, paginate
+from models import Accommodation, SeekerNeed, SeekerProfile
+from models.base import Role, utcnow
+
+
+def check_can_read(principal: Principal, profile: SeekerProfile) -> None:
+    """A seeker reads their own profile; a caseworker their centre's seekers."""
+    if principal.role == Role.seeker and profile.account_id == principal.id:
+        return
+    if principal.role == Role.caseworker and profile.centre_id == principal.account.centre_id:
+        return
+    # Say "not found" so that ids of other people's profiles reveal nothing.
+    raise NotFound(f"seeker {profile.id} not found")
+
+
+check_can_write = check_can_read
+
+
+def validate_codes(session: Session, codes: list[str], field: str) -> dict[str, Accommodation]:
+    """The vocabulary rows for these codes; an input error naming the first unknown one."""
+    if not codes:
+        return {}
+    rows = session.exec(
+        select(Accommodation).where(col(Accommodation.code).in_(codes), Accommodation.active)
+    ).all()
+    found = {row.code: row for row in rows}
+    for i, code in enumerate(codes):
+        if code not in found:
+            raise InvalidInput(f"unknown accommodation code {code!r}", field=f"{field}.{i}.code")
+    return found
+
+
+def _set_needs(session: Session, profile: SeekerProfile, needs: list[NeedIn]) -> None:
+    validate_codes(session, [n.code for n in needs], "needs")
+    session.execute(delete(SeekerNeed).where(col(SeekerNeed.seeker_id) == profile.id))
+    for need in needs:
+        session.add(SeekerNeed(seeker_id=profile.id or 0, code=need.code, level=need.level))
+
+
+def to_public(session: Session, profile: SeekerProfile) -> SeekerProfilePublic:
+    """The profile with its needs and their labels."""
+    rows = session.exec(
+        select(SeekerNeed, Accommodation)
+        .join(Accommodation, col(Accommodation.code) == SeekerNeed.code)
+        .where(SeekerNeed.seeker_id == profile.id)
+        .order_by(col(SeekerNeed.code))
+    ).all()
+    needs = [
+        NeedPublic(code=n.code, level=n.level, label_zh=a.label_zh, label_en=a.label_en)
+        for n, a in rows
+    ]
+    return SeekerProfilePublic.model_validate(profile, update={"needs": needs})
+
+
+def create_profile(session: Session, principal: Principal, data: SeekerProfileIn) -> SeekerProfile:
+    """A seeker creates their own profile (one per account)."""
+    existing = session.exec(
+        select(SeekerProfile.id).where(SeekerProfile.account_id == principal.id)
+    ).first()
+    if existing is not None:
+        raise Conflict("you already have a profile", profile_id=existing)
+    centre_id = principal.account.centre_id
+    if data.centre_code:
+        centre_id = centre_by_code(session, data.centre_code).id
+    if centre_id is None:
+        raise InvalidInput("choose your service centre", field="centre_code")
+    profile = SeekerProfile.model_validate(
+        data.model_dump(exclude={"needs", "centre_code"}),
+        update={"account_id": principal.id, "centre_id": centre_id},
+    )
+    session.add(profile)
+    session.flush()
+    _set_needs(session, profile, data.needs)
+    session.flush()
+    return profile
+
+
+def get_profile(session: Session, principal: Principal, seeker_id: int) -> SeekerProfile:
+    profile = get_or_404(session, SeekerProfile, seeker_id, what="seeker")
+    check_can_read(principal, profile)
+    return profile
+
+
+def my_profile(session: Session, principal: Principal) -> SeekerProfile:
+    profile = session.exec(
+        select(SeekerProfile).where(SeekerProfile.account_id == principal.id)
+    ).first()
+    if profile is None:
+        raise NotFound("you have no profile yet; create one with POST /seekers")
+    return profile
+
+
+def update_profile(
+    session: Session, principal: Principal, seeker_id: int, data: SeekerProfileUpdate
+) -> SeekerProfile:
+    profile = get_profile(session, principal, seeker_id)
+    if profile.closed_at is not None:
+        raise Conflict("this profile is closed")
+    apply_update(profile, data, exclude={"needs"})
+    if (profile.lat is None) != (profile.lon is None):
+        raise InvalidInput("give both lat and lon, or neither", field="lat")
+    if data.needs is not None:
+        _set_needs(session, profile, data.needs)
+    profile.updated_at = utcnow()
+    session.add(profile)
+    session.flush()
+    return profile
+
+
+def close_profile(session: Session, principal: Principal, seeker_id: int) -> SeekerProfile:
+    profile = get_profile(session, principal, seeker_id)
+    if principal.role not in (Role.seeker, Role.caseworker):
+        raise PermissionDenied("only the seeker or their caseworker may close a profile")
+    if profile.closed_at is None:
+        profile.closed_at = utcnow()
+        profile.updated_at = profile.closed_at
+        session.add(profile)
+        session.flush()
+    return profile
+
+
+def list_profiles(
+    session: Session, principal: Principal, page: PageParams, *, include_closed: bool = False
+) -> tuple[list[SeekerProfile], int]:
+    """A caseworker's centre's seekers, newest first."""
+    query = select(SeekerProfile).where(
+        SeekerProfile.centre_id == principal.account.centre_id
+    )
+    if not include_closed:
+        query = query.where(col(SeekerProfile.closed_at).is_(None))
+    query = query.order_by(col(SeekerProfile.id).desc())
+    return paginate(session, query, page)
