@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import EmailStr, Field, field_validator, model_validator
 from sqlmodel import SQLModel
 
+from api import uscc
 from api.schemas.common import StrictInput, clean_list
 from models.base import (
     Language,
@@ -65,6 +66,8 @@ class EmployerIn(EmployerBase, StrictInput):
         value = value.strip().upper()
         if not USCC_RE.match(value):
             raise ValueError("not an 18-character unified social credit code")
+        if not uscc.is_valid(value):
+            raise ValueError("the check character of this credit code is wrong")
         return value
 
 

@@ -1,0 +1,97 @@
+"""The `jobmatch` command line."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from api.settings import get_settings
+
+app = typer.Typer(help="jobmatch: job matching for disabled job seekers.", no_args_is_help=True)
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def _engine():  # type: ignore[no-untyped-def]
+    from api.db import make_engine
+
+    settings = get_settings()
+    return make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    from api.db import upgrade
+
+    upgrade(_engine(), revision)
+    typer.echo(f"database at {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument()]) -> None:
+    """Revert migrations down to REVISION ('base' empties the database)."""
+    from api.db import downgrade
+
+    downgrade(_engine(), revision)
+    typer.echo(f"database at {revision}")
+
+
+@app.command("demo-data")
+def demo_data(
+    if_empty: Annotated[bool, typer.Option(help="do nothing when accounts exist")] = False,
+    seed: Annotated[int, typer.Option(help="random seed, for repeatable data")] = 20261129,
+    seekers: int = 200,
+    employers: int = 50,
+    postings: int = 300,
+    trainings: int = 30,
+) -> None:
+    """Load realistic bilingual demo data and print the demo logins."""
+    from api.db import session_scope
+    from api.demo import DemoSizes, database_is_empty, load_demo_data
+
+    engine = _engine()
+    with session_scope(engine) as session:
+        if if_empty and not database_is_empty(session):
+            typer.echo("demo data: the database already has accounts; nothing loaded")
+            return
+        logins = load_demo_data(
+            session,
+            DemoSizes(seekers=seekers, employers=employers, postings=postings,
+                      trainings=trainings),
+            seed=seed,
+        )
+    typer.echo("demo data loaded. Demo logins:")
+    for role, email, password in logins:
+        typer.echo(f"  {role:<11} {email:<36} {password}")
+
+
+@app.command("serve")
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    reload: bool = False,
+    workers: int = 1,
+) -> None:
+    """Serve the API and web pages."""
+    import uvicorn
+
+    typer.echo(f"jobmatch serving at http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, reload=reload,
+                workers=workers, proxy_headers=False)
+
+
+@app.command("eval")
+def evaluate(
+    directory: Annotated[Path, typer.Argument(exists=True, file_okay=False)],
+    run_out: Annotated[Path | None, typer.Option("--run-out")] = None,
+    model: Annotated[str | None, typer.Option(help="dense model name or path")] = None,
+) -> None:
+    """Evaluate the ranker and the baselines on a folder of queries, corpus and qrels."""
+    from api.eval_command import eval_command
+
+    eval_command(directory, run_out=run_out, model=model)
+
+
+if __name__ == "__main__":
+    app()
