@@ -53,7 +53,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         session.execute(text("SELECT 1"))
         return {"status": "ok"}
 
-    for module in (auth, seekers, employers, postings, catalog):
-        app.include_router(module.router)
+    for router in ROUTERS:
+        app.include_router(router)
     return app
+
+
+ROUTERS = (auth.router, seekers.router, employers.router, postings.router, catalog.router)
 

@@ -66,18 +66,25 @@ class BodySizeLimitMiddleware:
                 return
         received = 0
         started = False
+        rejected = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, rejected
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
+                    if not started and not rejected:
+                        # Answer now: the framework turns errors while reading into a 400.
+                        rejected = True
+                        await self._reject(send)
                     raise _TooLarge
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if rejected:
+                return  # the 413 was sent; drop whatever the app answers after it
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
@@ -85,7 +92,7 @@ class BodySizeLimitMiddleware:
         try:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
-            if not started:
+            if not started and not rejected:
                 await self._reject(send)
 
 

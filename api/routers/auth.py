@@ -71,7 +71,13 @@ def login_cookie(
     return TokenOut(access_token=issued.token, expires_at=issued.expires_at)
 
 
-@router.post("/logout", status_code=204, responses={401: {"description": "not logged in"}})
+SESSION_ERRORS: dict[int | str, dict[str, str]] = {
+    401: {"description": "not logged in, or the session ended"},
+    403: {"description": "a change by cookie without the form's CSRF token"},
+}
+
+
+@router.post("/logout", status_code=204, responses=SESSION_ERRORS)
 def logout(principal: AnyUser, session: SessionDep, settings: SettingsDep,
            response: Response) -> None:
     """End this session: its token and cookie stop working at once."""
@@ -79,7 +85,7 @@ def logout(principal: AnyUser, session: SessionDep, settings: SettingsDep,
     response.delete_cookie(settings.cookie_name, path="/")
 
 
-@router.get("/me", response_model=AccountPublic, responses={401: {}})
+@router.get("/me", response_model=AccountPublic, responses=SESSION_ERRORS)
 def read_me(principal: AnyUser) -> AccountPublic:
     """The logged-in account."""
     return AccountPublic.model_validate(principal.account)

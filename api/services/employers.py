@@ -213,11 +213,12 @@ def update_posting(
         and posting.wage_min > posting.wage_max
     ):
         raise InvalidInput("wage_min is above wage_max", field="wage_min")
-    if data.offers is not None:
-        _set_offers(session, posting, data.offers)
     posting.updated_at = utcnow()
     session.add(posting)
-    session.flush()
+    session.flush()  # one version bump per update: all column changes go in one flush
+    if data.offers is not None:
+        _set_offers(session, posting, data.offers)
+        session.flush()
     return posting
 
 

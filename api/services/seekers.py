@@ -107,11 +107,12 @@ def update_profile(
     apply_update(profile, data, exclude={"needs"})
     if (profile.lat is None) != (profile.lon is None):
         raise InvalidInput("give both lat and lon, or neither", field="lat")
-    if data.needs is not None:
-        _set_needs(session, profile, data.needs)
     profile.updated_at = utcnow()
     session.add(profile)
-    session.flush()
+    session.flush()  # one version bump per update: all column changes go in one flush
+    if data.needs is not None:
+        _set_needs(session, profile, data.needs)
+        session.flush()
     return profile
 
 
