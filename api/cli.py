@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.engine import Engine
 
 from api.settings import get_settings
 
@@ -12,7 +13,7 @@ db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 
-def _engine():  # type: ignore[no-untyped-def]
+def _engine() -> Engine:
     from api.db import make_engine
 
     settings = get_settings()
@@ -57,8 +58,7 @@ def demo_data(
             return
         logins = load_demo_data(
             session,
-            DemoSizes(seekers=seekers, employers=employers, postings=postings,
-                      trainings=trainings),
+            DemoSizes(seekers=seekers, employers=employers, postings=postings, trainings=trainings),
             seed=seed,
         )
     typer.echo("demo data loaded. Demo logins:")
@@ -77,8 +77,15 @@ def serve(
     import uvicorn
 
     typer.echo(f"jobmatch serving at http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, reload=reload,
-                workers=workers, proxy_headers=False)
+    uvicorn.run(
+        "api.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        reload=reload,
+        workers=workers,
+        proxy_headers=False,
+    )
 
 
 @app.command("eval")

@@ -41,11 +41,19 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) ->
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            # IMMEDIATE takes the write lock up front: no upgrade deadlocks between writers.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # IMMEDIATE takes the write lock up front, so two writers queue on the busy
+            # timeout instead of failing when a read lock would have to be upgraded.
+            # Read-only work asks for DEFERRED (see read_only), which takes no write lock.
+            mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+            conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def read_only(engine: Engine) -> Engine:
+    """The engine for work that only reads: on SQLite it begins without the write lock."""
+    return engine.execution_options(sqlite_begin="DEFERRED")
 
 
 def migration_config(engine: Engine) -> Config:

@@ -9,6 +9,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from api.db import read_only
 from api.errors import DomainError, InvalidInput, NotAuthenticated, PermissionDenied
 from api.schemas.common import PageParams
 from api.services import auth as auth_service
@@ -38,7 +39,10 @@ def get_session(request: Request) -> Iterator[Session]:
     Used with scope="function" so the commit happens before the response is sent:
     a failed commit is an error response, never a silent 200.
     """
-    with Session(get_engine(request), expire_on_commit=False) as session:
+    engine = get_engine(request)
+    if request.method in SAFE_METHODS:
+        engine = read_only(engine)
+    with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
         except DomainError as exc:
@@ -50,8 +54,11 @@ def get_session(request: Request) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
-        else:
+        try:
             session.commit()
+        except BaseException:
+            session.rollback()
+            raise
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

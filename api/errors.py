@@ -7,7 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -140,8 +140,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"field": _loc_to_field(e.get("loc", ())), "reason": e.get("msg", ""),
-             "type": e.get("type", "")}
+            {
+                "field": _loc_to_field(e.get("loc", ())),
+                "reason": e.get("msg", ""),
+                "type": e.get("type", ""),
+            }
             for e in exc.errors()
         ]
         first = errors[0] if errors else {"field": "", "reason": "invalid request"}
@@ -175,8 +178,8 @@ def install_error_handlers(app: FastAPI) -> None:
         log.info("integrity error: %s", type(exc.orig).__name__)
         return _domain_response(Conflict("this conflicts with an existing record"))
 
-    @app.exception_handler(OperationalError)
-    async def _operational(_request: Request, exc: OperationalError) -> JSONResponse:
+    @app.exception_handler(DBAPIError)
+    async def _dbapi(_request: Request, exc: DBAPIError) -> JSONResponse:
         reason = _unavailable_reason(exc)
         if reason is None:
             log.error("database error: %s", type(exc.orig).__name__)
@@ -185,12 +188,3 @@ def install_error_handlers(app: FastAPI) -> None:
             )
         log.warning("database unavailable: %s", reason)
         return _domain_response(ServiceUnavailable(reason))
-
-    @app.exception_handler(DBAPIError)
-    async def _dbapi(_request: Request, exc: DBAPIError) -> JSONResponse:
-        log.error("database error: %s", type(exc.orig).__name__)
-        if exc.connection_invalidated:
-            return _domain_response(ServiceUnavailable("the database connection was lost"))
-        return JSONResponse(
-            error_body("database_error", "the request could not be stored"), status_code=500
-        )

@@ -59,4 +59,3 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
 
 ROUTERS = (auth.router, seekers.router, employers.router, postings.router, catalog.router)
-

@@ -43,12 +43,21 @@ class BodySizeLimitMiddleware:
 
     async def _reject(self, send: Send) -> None:
         body = json.dumps(
-            {"error": "payload_too_large",
-             "detail": f"the request body is larger than {self.max_bytes} bytes"}
+            {
+                "error": "payload_too_large",
+                "detail": f"the request body is larger than {self.max_bytes} bytes",
+            }
         ).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -18,7 +18,7 @@ class Settings(BaseSettings):
     environment: Literal["dev", "test", "production"] = "dev"
     database_url: str = "sqlite:///./var/jobmatch.db"
     secret_key: SecretStr = SecretStr(DEV_SECRET)
-    token_audience: str = "jobmatch"
+    token_audience: str = "jobmatch"  # noqa: S105 - an audience name, not a secret
     token_ttl_minutes: int = Field(default=12 * 60, ge=1)
     cookie_name: str = "jobmatch_session"
     cookie_secure: bool = False
@@ -36,9 +36,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "Settings":
         if self.environment != "dev" and self.secret_key.get_secret_value() == DEV_SECRET:
-            raise ValueError(
-                "JOBMATCH_SECRET_KEY must be set to a non-default secret outside dev"
-            )
+            raise ValueError("JOBMATCH_SECRET_KEY must be set to a non-default secret outside dev")
         if len(self.secret_key.get_secret_value()) < 32:
             raise ValueError("JOBMATCH_SECRET_KEY must be at least 32 characters")
         return self

@@ -2,8 +2,8 @@
 
 from models.base import metadata
 from models.tables import (
-    Account,
     Accommodation,
+    Account,
     AuditLog,
     AuthSession,
     Centre,

@@ -95,7 +95,7 @@ class AuthSession(SQLModel, table=True):
     """A server-side session; a token is valid only while its session is neither revoked nor
     expired, so logout really ends it."""
 
-    __tablename__: ClassVar[str] = "auth_session"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "auth_session"
 
     id: str = Field(primary_key=True, max_length=64)
     account_id: int = Field(foreign_key="account.id", index=True)
@@ -107,7 +107,7 @@ class AuthSession(SQLModel, table=True):
 class LoginAttempt(SQLModel, table=True):
     """Each failed login, kept for throttling across processes."""
 
-    __tablename__: ClassVar[str] = "login_attempt"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "login_attempt"
 
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, index=True)
@@ -161,7 +161,7 @@ class SeekerProfileBase(SQLModel):
 class SeekerProfile(SeekerProfileBase, Versioned, table=True):
     """A seeker's profile (non-sensitive part)."""
 
-    __tablename__: ClassVar[str] = "seeker_profile"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "seeker_profile"
 
     id: int | None = Field(default=None, primary_key=True)
     account_id: int = Field(foreign_key="account.id", unique=True)
@@ -174,7 +174,7 @@ class SeekerProfile(SeekerProfileBase, Versioned, table=True):
 class SeekerSensitive(SQLModel, table=True):
     """The sensitive part of a seeker (PIPL): kept apart, read only where necessary."""
 
-    __tablename__: ClassVar[str] = "seeker_sensitive"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "seeker_sensitive"
 
     seeker_id: int = Field(foreign_key="seeker_profile.id", primary_key=True)
     disability_category: DisabilityCategory | None = Field(
@@ -201,7 +201,7 @@ class Consent(SQLModel, table=True):
 class SeekerNeed(SQLModel, table=True):
     """An accommodation a seeker needs, essential or preferred."""
 
-    __tablename__: ClassVar[str] = "seeker_need"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "seeker_need"
 
     seeker_id: int = Field(foreign_key="seeker_profile.id", primary_key=True)
     code: str = Field(foreign_key="accommodation.code", primary_key=True, max_length=48)
@@ -266,7 +266,7 @@ class Posting(PostingBase, Versioned, table=True):
 class PostingOffer(SQLModel, table=True):
     """An accommodation a posting's workplace offers now or can arrange."""
 
-    __tablename__: ClassVar[str] = "posting_offer"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "posting_offer"
 
     posting_id: int = Field(foreign_key="posting.id", primary_key=True)
     code: str = Field(foreign_key="accommodation.code", primary_key=True, max_length=48)
@@ -326,7 +326,7 @@ class Referral(Versioned, table=True):
 class ReferralEvent(SQLModel, table=True):
     """One transition of a referral: who, when, from, to, why."""
 
-    __tablename__: ClassVar[str] = "referral_event"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "referral_event"
 
     id: int | None = Field(default=None, primary_key=True)
     referral_id: int = Field(foreign_key="referral.id", index=True)
@@ -365,7 +365,7 @@ class Outbox(SQLModel, table=True):
 class AuditLog(SQLModel, table=True):
     """Append-only record of sensitive reads, consent changes, approvals, exports, denials."""
 
-    __tablename__: ClassVar[str] = "audit_log"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "audit_log"
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

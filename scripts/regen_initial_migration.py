@@ -30,8 +30,9 @@ def main() -> None:
         target.unlink(missing_ok=True)
         try:
             engine = make_engine(f"sqlite:///{tmp}/empty.db")
-            command.revision(migration_config(engine), message="initial schema",
-                             autogenerate=True, rev_id="0001")
+            command.revision(
+                migration_config(engine), message="initial schema", autogenerate=True, rev_id="0001"
+            )
         finally:
             for p in parked.glob("*.py"):
                 p.rename(VERSIONS / p.name)

@@ -19,13 +19,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 import models
-from api.db import make_engine, upgrade
+from api.db import make_engine, read_only, upgrade
 from api.main import create_app
 from api.settings import Settings
 
 PG_URL = os.environ.get("JOBMATCH_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
-TEST_SECRET = "test-secret-" + "x" * 40  # noqa: S105
+TEST_SECRET = "test-secret-" + "x" * 40
 
 
 def reset_postgres_schema(url: str) -> None:
@@ -72,15 +72,18 @@ def _restore_postgres(engine: Engine, seeds: dict[str, list[dict[str, Any]]]) ->
                 conn.execute(table.insert(), seeds[table.name])
                 pk = list(table.primary_key.columns)
                 if len(pk) == 1 and pk[0].autoincrement and pk[0].type.python_type is int:
-                    conn.execute(text(
-                        f"SELECT setval(pg_get_serial_sequence('{table.name}', '{pk[0].name}'),"
-                        f" (SELECT MAX({pk[0].name}) FROM {table.name}))"
-                    ))
+                    conn.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('{table.name}', '{pk[0].name}'),"
+                            f" (SELECT MAX({pk[0].name}) FROM {table.name}))"
+                        )
+                    )
 
 
 @pytest.fixture(params=BACKENDS)
-def engine(request: pytest.FixtureRequest, tmp_path: Path,
-           sqlite_template: Path) -> Iterator[Engine]:
+def engine(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> Iterator[Engine]:
     """A migrated, seeded, otherwise empty database."""
     if request.param == "sqlite":
         path = tmp_path / "test.db"
@@ -121,6 +124,9 @@ def client(app: Any) -> Iterator[TestClient]:
 
 @pytest.fixture
 def session(engine: Engine) -> Iterator[Session]:
-    """A session for arranging data; commit what the app should see."""
-    with Session(engine, expire_on_commit=False) as s:
+    """A session for arranging data; commit what the app should see.
+
+    It begins DEFERRED on SQLite, so a test that only reads holds no write lock.
+    """
+    with Session(read_only(engine), expire_on_commit=False) as s:
         yield s

@@ -23,7 +23,7 @@ from models import (
 )
 from models.base import NeedLevel, OfferAvailability, Role, utcnow
 
-PASSWORD = "a-good-long-password"  # noqa: S105
+PASSWORD = "a-good-long-password"
 _counter = itertools.count(1)
 
 
@@ -42,13 +42,23 @@ def uscc(n: int) -> str:
     return body + check_char(body)
 
 
-def account(session: Session, role: Role, *, centre_code: str | None = "heping",
-            employer_id: int | None = None, email: str | None = None) -> Account:
+def account(
+    session: Session,
+    role: Role,
+    *,
+    centre_code: str | None = "heping",
+    employer_id: int | None = None,
+    email: str | None = None,
+) -> Account:
     n = next(_counter)
     centre_id = centre(session, centre_code).id if centre_code else None
     acc = Account(
-        email=email or f"{role.value}{n}@example.com", password_hash=password_hash(), role=role,
-        display_name=f"{role.value} {n}", centre_id=centre_id, employer_id=employer_id,
+        email=email or f"{role.value}{n}@example.com",
+        password_hash=password_hash(),
+        role=role,
+        display_name=f"{role.value} {n}",
+        centre_id=centre_id,
+        employer_id=employer_id,
     )
     session.add(acc)
     session.commit()
@@ -57,8 +67,13 @@ def account(session: Session, role: Role, *, centre_code: str | None = "heping",
 
 def employer(session: Session, *, verified: bool = True, **kw: Any) -> Employer:
     n = next(_counter)
-    emp = Employer(name=kw.pop("name", f"测试公司 Test Co {n}"), uscc=uscc(n + 1000),
-                   staff_count=kw.pop("staff_count", 100), verified=verified, **kw)
+    emp = Employer(
+        name=kw.pop("name", f"测试公司 Test Co {n}"),
+        uscc=uscc(n + 1000),
+        staff_count=kw.pop("staff_count", 100),
+        verified=verified,
+        **kw,
+    )
     session.add(emp)
     session.commit()
     return emp
@@ -69,12 +84,21 @@ def employer_account(session: Session, emp: Employer | None = None) -> tuple[Acc
     return account(session, Role.employer, centre_code=None, employer_id=emp.id), emp
 
 
-def seeker(session: Session, *, centre_code: str = "heping", needs: dict[str, NeedLevel] | None
-           = None, **kw: Any) -> tuple[Account, SeekerProfile]:
+def seeker(
+    session: Session,
+    *,
+    centre_code: str = "heping",
+    needs: dict[str, NeedLevel] | None = None,
+    **kw: Any,
+) -> tuple[Account, SeekerProfile]:
     acc = account(session, Role.seeker, centre_code=centre_code)
-    profile = SeekerProfile(account_id=acc.id or 0, centre_id=acc.centre_id or 0,
-                            full_name=kw.pop("full_name", f"求职者 Seeker {acc.id}"),
-                            skills=kw.pop("skills", ["Excel", "数据录入"]), **kw)
+    profile = SeekerProfile(
+        account_id=acc.id or 0,
+        centre_id=acc.centre_id or 0,
+        full_name=kw.pop("full_name", f"求职者 Seeker {acc.id}"),
+        skills=kw.pop("skills", ["Excel", "数据录入"]),
+        **kw,
+    )
     session.add(profile)
     session.commit()
     for code, level in (needs or {}).items():
@@ -83,12 +107,21 @@ def seeker(session: Session, *, centre_code: str = "heping", needs: dict[str, Ne
     return acc, profile
 
 
-def posting(session: Session, emp: Employer, *, offers: dict[str, OfferAvailability] | None = None,
-            **kw: Any) -> Posting:
-    row = Posting(employer_id=emp.id or 0, title=kw.pop("title", "数据录入员 Data entry clerk"),
-                  description=kw.pop("description", "录入数据 enter data"),
-                  required_skills=kw.pop("required_skills", ["Excel"]),
-                  expires_at=kw.pop("expires_at", utcnow() + timedelta(days=30)), **kw)
+def posting(
+    session: Session,
+    emp: Employer,
+    *,
+    offers: dict[str, OfferAvailability] | None = None,
+    **kw: Any,
+) -> Posting:
+    row = Posting(
+        employer_id=emp.id or 0,
+        title=kw.pop("title", "数据录入员 Data entry clerk"),
+        description=kw.pop("description", "录入数据 enter data"),
+        required_skills=kw.pop("required_skills", ["Excel"]),
+        expires_at=kw.pop("expires_at", utcnow() + timedelta(days=30)),
+        **kw,
+    )
     session.add(row)
     session.commit()
     for code, availability in (offers or {}).items():
@@ -99,9 +132,13 @@ def posting(session: Session, emp: Employer, *, offers: dict[str, OfferAvailabil
 
 def training(session: Session, centre_code: str = "heping", **kw: Any) -> Training:
     today = utcnow().date()
-    row = Training(title=kw.pop("title", "Excel 培训 training"), centre_id=centre(session,
-                   centre_code).id, starts_on=today + timedelta(days=5),
-                   ends_on=today + timedelta(days=15), **kw)
+    row = Training(
+        title=kw.pop("title", "Excel 培训 training"),
+        centre_id=centre(session, centre_code).id,
+        starts_on=today + timedelta(days=5),
+        ends_on=today + timedelta(days=15),
+        **kw,
+    )
     session.add(row)
     session.commit()
     return row

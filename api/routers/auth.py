@@ -32,8 +32,9 @@ def register_account(data: RegisterIn, session: SessionDep) -> AccountPublic:
     return AccountPublic.model_validate(register(session, data))
 
 
-@router.post("/token", response_model=TokenOut, dependencies=[Depends(PUBLIC)],
-             responses=AUTH_ERRORS)
+@router.post(
+    "/token", response_model=TokenOut, dependencies=[Depends(PUBLIC)], responses=AUTH_ERRORS
+)
 def issue_token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     request: Request,
@@ -41,8 +42,9 @@ def issue_token(
     settings: SettingsDep,
 ) -> TokenOut:
     """OAuth2 password flow: a bearer token for the API."""
-    issued = auth_service.login(session, settings, email=form.username, password=form.password,
-                                client_ip=client_ip(request))
+    issued = auth_service.login(
+        session, settings, email=form.username, password=form.password, client_ip=client_ip(request)
+    )
     return TokenOut(access_token=issued.token, expires_at=issued.expires_at)
 
 
@@ -58,15 +60,24 @@ def set_session_cookie(response: Response, settings: Settings, token: str, max_a
     )
 
 
-@router.post("/login", response_model=TokenOut, dependencies=[Depends(PUBLIC)],
-             responses=AUTH_ERRORS)
+@router.post(
+    "/login", response_model=TokenOut, dependencies=[Depends(PUBLIC)], responses=AUTH_ERRORS
+)
 def login_cookie(
-    data: LoginIn, request: Request, response: Response, session: SessionDep,
+    data: LoginIn,
+    request: Request,
+    response: Response,
+    session: SessionDep,
     settings: SettingsDep,
 ) -> TokenOut:
     """Log in and receive an HTTP-only session cookie (for web pages) and the token."""
-    issued = auth_service.login(session, settings, email=str(data.email), password=data.password,
-                                client_ip=client_ip(request))
+    issued = auth_service.login(
+        session,
+        settings,
+        email=str(data.email),
+        password=data.password,
+        client_ip=client_ip(request),
+    )
     set_session_cookie(response, settings, issued.token, settings.token_ttl_minutes * 60)
     return TokenOut(access_token=issued.token, expires_at=issued.expires_at)
 
@@ -78,8 +89,9 @@ SESSION_ERRORS: dict[int | str, dict[str, str]] = {
 
 
 @router.post("/logout", status_code=204, responses=SESSION_ERRORS)
-def logout(principal: AnyUser, session: SessionDep, settings: SettingsDep,
-           response: Response) -> None:
+def logout(
+    principal: AnyUser, session: SessionDep, settings: SettingsDep, response: Response
+) -> None:
     """End this session: its token and cookie stop working at once."""
     auth_service.logout(session, principal.auth)
     response.delete_cookie(settings.cookie_name, path="/")

@@ -37,15 +37,19 @@ CodePath = Annotated[str, Path(min_length=1, max_length=48, pattern=r"^[a-z0-9_]
 # --- trainings -------------------------------------------------------------------------
 
 
-@router.post("/trainings", status_code=201, response_model=TrainingPublic, tags=["trainings"],
-             responses=ERRORS)
+@router.post(
+    "/trainings",
+    status_code=201,
+    response_model=TrainingPublic,
+    tags=["trainings"],
+    responses=ERRORS,
+)
 def create_training(data: TrainingIn, principal: StaffUser, session: SessionDep) -> TrainingPublic:
     """Publish a training (caseworkers for their centre, admins for any)."""
     return TrainingPublic.model_validate(service.create_training(session, principal, data))
 
 
-@router.get("/trainings", response_model=Page[TrainingPublic], tags=["trainings"],
-            responses=ERRORS)
+@router.get("/trainings", response_model=Page[TrainingPublic], tags=["trainings"], responses=ERRORS)
 def list_trainings(
     principal: AnyUser,
     session: SessionDep,
@@ -54,22 +58,30 @@ def list_trainings(
     include_closed: bool = False,
 ) -> Page[TrainingPublic]:
     """Trainings open for enrolment, soonest first."""
-    rows, total = service.list_trainings(session, page, centre_code=centre_code,
-                                         include_closed=include_closed)
-    return Page(items=[TrainingPublic.model_validate(r) for r in rows], total=total,
-                limit=page.limit, offset=page.offset)
+    rows, total = service.list_trainings(
+        session, page, centre_code=centre_code, include_closed=include_closed
+    )
+    return Page(
+        items=[TrainingPublic.model_validate(r) for r in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
 
 
-@router.get("/trainings/{training_id}", response_model=TrainingPublic, tags=["trainings"],
-            responses=ERRORS)
+@router.get(
+    "/trainings/{training_id}", response_model=TrainingPublic, tags=["trainings"], responses=ERRORS
+)
 def read_training(training_id: IdPath, principal: AnyUser, session: SessionDep) -> TrainingPublic:
     """One training."""
-    return TrainingPublic.model_validate(get_or_404(session, Training, training_id,
-                                                    what="training"))
+    return TrainingPublic.model_validate(
+        get_or_404(session, Training, training_id, what="training")
+    )
 
 
-@router.patch("/trainings/{training_id}", response_model=TrainingPublic, tags=["trainings"],
-              responses=ERRORS)
+@router.patch(
+    "/trainings/{training_id}", response_model=TrainingPublic, tags=["trainings"], responses=ERRORS
+)
 def update_training(
     training_id: IdPath, data: TrainingUpdate, principal: StaffUser, session: SessionDep
 ) -> TrainingPublic:
@@ -78,9 +90,15 @@ def update_training(
     return TrainingPublic.model_validate(training)
 
 
-@router.post("/trainings/{training_id}/close", response_model=TrainingPublic,
-             tags=["trainings"], responses=ERRORS)
-def close_training(training_id: IdPath, principal: StaffUser, session: SessionDep) -> TrainingPublic:
+@router.post(
+    "/trainings/{training_id}/close",
+    response_model=TrainingPublic,
+    tags=["trainings"],
+    responses=ERRORS,
+)
+def close_training(
+    training_id: IdPath, principal: StaffUser, session: SessionDep
+) -> TrainingPublic:
     """Close a training for enrolment."""
     return TrainingPublic.model_validate(service.close_training(session, principal, training_id))
 
@@ -88,8 +106,12 @@ def close_training(training_id: IdPath, principal: StaffUser, session: SessionDe
 # --- vocabulary and centres ------------------------------------------------------------
 
 
-@router.get("/accommodations", response_model=list[AccommodationPublic],
-            dependencies=[Depends(PUBLIC)], tags=["vocabulary"])
+@router.get(
+    "/accommodations",
+    response_model=list[AccommodationPublic],
+    dependencies=[Depends(PUBLIC)],
+    tags=["vocabulary"],
+)
 def list_accommodations(
     session: SessionDep, include_retired: bool = False
 ) -> list[AccommodationPublic]:
@@ -98,8 +120,13 @@ def list_accommodations(
     return [AccommodationPublic.model_validate(r) for r in rows]
 
 
-@router.post("/accommodations", status_code=201, response_model=AccommodationPublic,
-             tags=["vocabulary"], responses=ERRORS)
+@router.post(
+    "/accommodations",
+    status_code=201,
+    response_model=AccommodationPublic,
+    tags=["vocabulary"],
+    responses=ERRORS,
+)
 def create_accommodation(
     data: AccommodationIn, principal: AdminUser, session: SessionDep
 ) -> AccommodationPublic:
@@ -107,8 +134,12 @@ def create_accommodation(
     return AccommodationPublic.model_validate(service.create_accommodation(session, data))
 
 
-@router.patch("/accommodations/{code}", response_model=AccommodationPublic,
-              tags=["vocabulary"], responses=ERRORS)
+@router.patch(
+    "/accommodations/{code}",
+    response_model=AccommodationPublic,
+    tags=["vocabulary"],
+    responses=ERRORS,
+)
 def update_accommodation(
     code: CodePath, data: AccommodationUpdate, principal: AdminUser, session: SessionDep
 ) -> AccommodationPublic:
@@ -116,8 +147,12 @@ def update_accommodation(
     return AccommodationPublic.model_validate(service.update_accommodation(session, code, data))
 
 
-@router.post("/accommodations/{code}/retire", response_model=AccommodationPublic,
-             tags=["vocabulary"], responses=ERRORS)
+@router.post(
+    "/accommodations/{code}/retire",
+    response_model=AccommodationPublic,
+    tags=["vocabulary"],
+    responses=ERRORS,
+)
 def retire_accommodation(
     code: CodePath, principal: AdminUser, session: SessionDep
 ) -> AccommodationPublic:
@@ -125,8 +160,12 @@ def retire_accommodation(
     return AccommodationPublic.model_validate(service.retire_accommodation(session, code))
 
 
-@router.get("/centres", response_model=list[CentrePublic], dependencies=[Depends(PUBLIC)],
-            tags=["vocabulary"])
+@router.get(
+    "/centres",
+    response_model=list[CentrePublic],
+    dependencies=[Depends(PUBLIC)],
+    tags=["vocabulary"],
+)
 def list_centres(session: SessionDep) -> list[CentrePublic]:
     """The district's service centres."""
     return [CentrePublic.model_validate(c) for c in service.list_centres(session)]
@@ -135,8 +174,9 @@ def list_centres(session: SessionDep) -> list[CentrePublic]:
 # --- staff accounts --------------------------------------------------------------------
 
 
-@router.post("/accounts", status_code=201, response_model=AccountPublic, tags=["accounts"],
-             responses=ERRORS)
+@router.post(
+    "/accounts", status_code=201, response_model=AccountPublic, tags=["accounts"], responses=ERRORS
+)
 def create_account(
     data: StaffAccountIn, principal: AdminUser, session: SessionDep
 ) -> AccountPublic:
@@ -150,12 +190,20 @@ def list_accounts(
 ) -> Page[AccountPublic]:
     """All accounts (admins)."""
     rows, total = service.list_accounts(session, page, role=role)
-    return Page(items=[AccountPublic.model_validate(r) for r in rows], total=total,
-                limit=page.limit, offset=page.offset)
+    return Page(
+        items=[AccountPublic.model_validate(r) for r in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
 
 
-@router.post("/accounts/{account_id}/disable", response_model=AccountPublic, tags=["accounts"],
-             responses=ERRORS)
+@router.post(
+    "/accounts/{account_id}/disable",
+    response_model=AccountPublic,
+    tags=["accounts"],
+    responses=ERRORS,
+)
 def disable_account(account_id: IdPath, principal: AdminUser, session: SessionDep) -> AccountPublic:
     """Disable an account and end its sessions (admins)."""
     return AccountPublic.model_validate(service.disable_account(session, principal, account_id))

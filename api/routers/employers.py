@@ -12,9 +12,7 @@ from models.base import Role
 
 router = APIRouter(prefix="/employers", tags=["employers"])
 
-EmployerOrStaff = Annotated[
-    Principal, Depends(Allow(Role.employer, Role.caseworker, Role.admin))
-]
+EmployerOrStaff = Annotated[Principal, Depends(Allow(Role.employer, Role.caseworker, Role.admin))]
 ERRORS: dict[int | str, dict[str, str]] = {
     401: {"description": "not logged in"},
     403: {"description": "role not allowed"},
@@ -41,8 +39,12 @@ def list_employers(
 ) -> Page[EmployerPublic]:
     """All employers (staff)."""
     rows, total = service.list_employers(session, page, verified=verified, q=q)
-    return Page(items=[EmployerPublic.model_validate(r) for r in rows], total=total,
-                limit=page.limit, offset=page.offset)
+    return Page(
+        items=[EmployerPublic.model_validate(r) for r in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
 
 
 @router.get("/{employer_id}", response_model=EmployerPublic, responses=ERRORS)

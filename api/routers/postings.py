@@ -12,9 +12,7 @@ from models.base import PostingStatus, Role, WorkMode
 
 router = APIRouter(prefix="/postings", tags=["postings"])
 
-EmployerOrStaff = Annotated[
-    Principal, Depends(Allow(Role.employer, Role.caseworker, Role.admin))
-]
+EmployerOrStaff = Annotated[Principal, Depends(Allow(Role.employer, Role.caseworker, Role.admin))]
 ERRORS: dict[int | str, dict[str, str]] = {
     401: {"description": "not logged in"},
     403: {"description": "role not allowed, or not your posting"},
@@ -45,11 +43,20 @@ def list_postings(
 ) -> Page[PostingPublic]:
     """Open postings; employers also see their own drafts and closed ones."""
     rows, total = service.list_postings(
-        session, principal, page, status=status, work_mode=work_mode, employer_id=employer_id,
+        session,
+        principal,
+        page,
+        status=status,
+        work_mode=work_mode,
+        employer_id=employer_id,
         q=q,
     )
-    return Page(items=[service.posting_to_public(session, r) for r in rows], total=total,
-                limit=page.limit, offset=page.offset)
+    return Page(
+        items=[service.posting_to_public(session, r) for r in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
 
 
 @router.get("/{posting_id}", response_model=PostingPublic, responses=ERRORS)

@@ -40,8 +40,12 @@ def list_seekers(
 ) -> Page[SeekerProfilePublic]:
     """The seekers of your centre (caseworkers)."""
     rows, total = service.list_profiles(session, principal, page, include_closed=include_closed)
-    return Page(items=[service.to_public(session, r) for r in rows], total=total,
-                limit=page.limit, offset=page.offset)
+    return Page(
+        items=[service.to_public(session, r) for r in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
 
 
 @router.get("/me", response_model=SeekerProfilePublic, responses=ERRORS)
@@ -60,7 +64,9 @@ def read_seeker(
 
 @router.patch("/{seeker_id}", response_model=SeekerProfilePublic, responses=ERRORS)
 def update_seeker(
-    seeker_id: IdPath, data: SeekerProfileUpdate, principal: SeekerOrCaseworker,
+    seeker_id: IdPath,
+    data: SeekerProfileUpdate,
+    principal: SeekerOrCaseworker,
     session: SessionDep,
 ) -> SeekerProfilePublic:
     """Change a profile; send the version you read (409 if someone changed it since)."""

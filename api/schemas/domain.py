@@ -249,7 +249,11 @@ class OfferPublic(SQLModel):
 
 def _check_posting(model: "PostingIn | PostingUpdate") -> None:
     _clean_text_lists(model, "required_skills", "optional_skills")
-    if model.wage_min is not None and model.wage_max is not None and model.wage_min > model.wage_max:
+    if (
+        model.wage_min is not None
+        and model.wage_max is not None
+        and model.wage_min > model.wage_max
+    ):
         raise ValueError("wage_min is above wage_max")
     offers = model.offers or []
     if len({o.code for o in offers}) != len(offers):

@@ -3,8 +3,8 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_
-from sqlmodel import Session, select
+from sqlalchemy import delete, func
+from sqlmodel import Session, col, select
 
 from api.errors import Conflict, LoginFailed, NotAuthenticated, TooManyRequests
 from api.security import (
@@ -62,7 +62,9 @@ def create_account(
     return account
 
 
-def _check_throttle(session: Session, settings: Settings, email: str, ip: str, now: datetime) -> None:
+def _check_throttle(
+    session: Session, settings: Settings, email: str, ip: str, now: datetime
+) -> None:
     since = now - timedelta(seconds=settings.login_window_seconds)
     by_email = session.exec(
         select(func.count(), func.min(LoginAttempt.at)).where(
@@ -80,8 +82,14 @@ def _check_throttle(session: Session, settings: Settings, email: str, ip: str, n
     ):
         if count >= limit and oldest is not None:
             oldest_at = oldest if oldest.tzinfo else oldest.replace(tzinfo=now.tzinfo)
-            retry = int((oldest_at + timedelta(seconds=settings.login_window_seconds) - now)
-                        .total_seconds()) + 1
+            retry = (
+                int(
+                    (
+                        oldest_at + timedelta(seconds=settings.login_window_seconds) - now
+                    ).total_seconds()
+                )
+                + 1
+            )
             raise TooManyRequests(
                 "too many failed logins; wait before trying again", retry_after=max(retry, 1)
             )
@@ -98,11 +106,16 @@ def login(
     ok = verify_password(account.password_hash if account else None, password)
     if account is None or not ok or not account.is_active:
         session.add(LoginAttempt(email=email, client_ip=client_ip, at=now))
-        session.add(AuditLog(action="login_failed", object_type="account",
-                             object_id=str(account.id) if account else "",
-                             detail={"client_ip": client_ip}))
+        session.add(
+            AuditLog(
+                action="login_failed",
+                object_type="account",
+                object_id=str(account.id) if account else "",
+                detail={"client_ip": client_ip},
+            )
+        )
         raise LoginFailed("wrong email or password")
-    session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
+    session.execute(delete(LoginAttempt).where(col(LoginAttempt.email) == email))
     return open_session(session, settings, account, now=now)
 
 
@@ -112,8 +125,9 @@ def open_session(
     """Start a session for the account and sign a token for it."""
     now = now or utcnow()
     ttl = timedelta(minutes=settings.token_ttl_minutes)
-    auth = AuthSession(id=new_session_id(), account_id=account.id or 0, created_at=now,
-                       expires_at=now + ttl)
+    auth = AuthSession(
+        id=new_session_id(), account_id=account.id or 0, created_at=now, expires_at=now + ttl
+    )
     session.add(auth)
     session.flush()
     token = encode_token(
@@ -162,7 +176,7 @@ def revoke_all_sessions(session: Session, account_id: int) -> None:
     for auth in session.exec(
         select(AuthSession).where(
             AuthSession.account_id == account_id,
-            or_(AuthSession.revoked_at.is_(None)),  # type: ignore[union-attr]
+            col(AuthSession.revoked_at).is_(None),
         )
     ):
         auth.revoked_at = now

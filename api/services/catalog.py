@@ -73,7 +73,10 @@ def close_training(session: Session, principal: Principal, training_id: int) -> 
 
 
 def list_trainings(
-    session: Session, page: PageParams, *, centre_code: str | None = None,
+    session: Session,
+    page: PageParams,
+    *,
+    centre_code: str | None = None,
     include_closed: bool = False,
 ) -> tuple[list[Training], int]:
     query = select(Training)
@@ -141,9 +144,15 @@ def create_staff_account(session: Session, principal: Principal, data: StaffAcco
         centre_id=centre_id,
     )
     account.language = data.language
-    session.add(AuditLog(actor_id=principal.id, actor_role=principal.role.value,
-                         action="account_created", object_type="account",
-                         object_id=str(account.id)))
+    session.add(
+        AuditLog(
+            actor_id=principal.id,
+            actor_role=principal.role.value,
+            action="account_created",
+            object_type="account",
+            object_id=str(account.id),
+        )
+    )
     session.flush()
     return account
 
@@ -165,9 +174,15 @@ def disable_account(session: Session, principal: Principal, account_id: int) -> 
         account.is_active = False
         session.add(account)
         auth_service.revoke_all_sessions(session, account.id or 0)
-        session.add(AuditLog(actor_id=principal.id, actor_role=principal.role.value,
-                             action="account_disabled", object_type="account",
-                             object_id=str(account.id)))
+        session.add(
+            AuditLog(
+                actor_id=principal.id,
+                actor_role=principal.role.value,
+                action="account_disabled",
+                object_type="account",
+                object_id=str(account.id),
+            )
+        )
         session.flush()
     return account
 

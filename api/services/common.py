@@ -36,7 +36,7 @@ def apply_update(row: Any, update: SQLModel, *, exclude: set[str] | None = None)
 
 def paginate(session: Session, query: Select[Any], page: PageParams) -> tuple[list[Any], int]:
     """The rows of one page and the total count."""
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()  # type: ignore[call-overload]
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = list(session.exec(query.limit(page.limit).offset(page.offset)).all())  # type: ignore[call-overload]
     return rows, int(total)
 

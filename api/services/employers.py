@@ -36,7 +36,9 @@ def check_employer_access(principal: Principal, employer: Employer) -> None:
     raise NotFound(f"employer {employer.id} not found")
 
 
-def create_employer(session: Session, data: EmployerIn, *, centre_id: int | None = None) -> Employer:
+def create_employer(
+    session: Session, data: EmployerIn, *, centre_id: int | None = None
+) -> Employer:
     if session.exec(select(Employer.id).where(Employer.uscc == data.uscc)).first() is not None:
         raise Conflict("an employer with this unified social credit code exists", field="uscc")
     employer = Employer.model_validate(data, update={"centre_id": centre_id})
@@ -80,8 +82,9 @@ def close_employer(session: Session, principal: Principal, employer_id: int) -> 
         now = utcnow()
         employer.closed_at = now
         for posting in session.exec(
-            select(Posting).where(Posting.employer_id == employer.id,
-                                  Posting.status == PostingStatus.open)
+            select(Posting).where(
+                Posting.employer_id == employer.id, Posting.status == PostingStatus.open
+            )
         ):
             posting.status = PostingStatus.closed
             posting.updated_at = now
@@ -110,8 +113,9 @@ def _set_offers(session: Session, posting: Posting, offers: list[OfferIn]) -> No
     session.execute(delete(PostingOffer).where(col(PostingOffer.posting_id) == posting.id))
     for offer in offers:
         session.add(
-            PostingOffer(posting_id=posting.id or 0, code=offer.code,
-                         availability=offer.availability)
+            PostingOffer(
+                posting_id=posting.id or 0, code=offer.code, availability=offer.availability
+            )
         )
 
 
@@ -124,8 +128,9 @@ def posting_to_public(session: Session, posting: Posting) -> PostingPublic:
         .order_by(col(PostingOffer.code))
     ).all()
     offers = [
-        OfferPublic(code=o.code, availability=o.availability, label_zh=a.label_zh,
-                    label_en=a.label_en)
+        OfferPublic(
+            code=o.code, availability=o.availability, label_zh=a.label_zh, label_en=a.label_en
+        )
         for o, a in rows
     ]
     return PostingPublic.model_validate(
@@ -265,5 +270,7 @@ def list_postings(
     if employer_id is not None:
         query = query.where(Posting.employer_id == employer_id)
     if q:
-        query = query.where(or_(col(Posting.title).contains(q), col(Posting.description).contains(q)))
+        query = query.where(
+            or_(col(Posting.title).contains(q), col(Posting.description).contains(q))
+        )
     return paginate(session, query.order_by(col(Posting.id).desc()), page)

@@ -5,7 +5,13 @@ from sqlmodel import Session, col, delete, select
 from api.deps import Principal
 from api.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from api.schemas.common import PageParams
-from api.schemas.domain import NeedIn, NeedPublic, SeekerProfileIn, SeekerProfilePublic, SeekerProfileUpdate
+from api.schemas.domain import (
+    NeedIn,
+    NeedPublic,
+    SeekerProfileIn,
+    SeekerProfilePublic,
+    SeekerProfileUpdate,
+)
 from api.services.common import apply_update, centre_by_code, get_or_404, paginate
 from models import Accommodation, SeekerNeed, SeekerProfile
 from models.base import Role, utcnow
@@ -132,9 +138,7 @@ def list_profiles(
     session: Session, principal: Principal, page: PageParams, *, include_closed: bool = False
 ) -> tuple[list[SeekerProfile], int]:
     """A caseworker's centre's seekers, newest first."""
-    query = select(SeekerProfile).where(
-        SeekerProfile.centre_id == principal.account.centre_id
-    )
+    query = select(SeekerProfile).where(SeekerProfile.centre_id == principal.account.centre_id)
     if not include_closed:
         query = query.where(col(SeekerProfile.closed_at).is_(None))
     query = query.order_by(col(SeekerProfile.id).desc())

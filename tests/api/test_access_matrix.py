@@ -86,8 +86,7 @@ def app_routes(app: Any) -> dict[tuple[str, str], APIRoute]:
     return out
 
 
-def test_every_route_is_in_the_table_and_declares_its_roles(app: Any,
-                                                            client: TestClient) -> None:
+def test_every_route_is_in_the_table_and_declares_its_roles(app: Any, client: TestClient) -> None:
     routes = app_routes(app)
     spec = client.get("/openapi.json").json()
     documented = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}

@@ -16,10 +16,16 @@ from tests import factories as f
 
 
 def register_seeker(client: TestClient, email: str = "li.ming@example.com") -> None:
-    r = client.post("/auth/register", json={
-        "email": email, "password": f.PASSWORD, "role": "seeker", "centre_code": "xinhua",
-        "display_name": "李明 Li Ming",
-    })
+    r = client.post(
+        "/auth/register",
+        json={
+            "email": email,
+            "password": f.PASSWORD,
+            "role": "seeker",
+            "centre_code": "xinhua",
+            "display_name": "李明 Li Ming",
+        },
+    )
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["role"] == "seeker" and "password" not in json.dumps(body)
@@ -27,8 +33,7 @@ def register_seeker(client: TestClient, email: str = "li.ming@example.com") -> N
 
 def test_register_then_token_then_me(client: TestClient) -> None:
     register_seeker(client)
-    r = client.post("/auth/token", data={"username": "Li.Ming@example.com",
-                                         "password": f.PASSWORD})
+    r = client.post("/auth/token", data={"username": "Li.Ming@example.com", "password": f.PASSWORD})
     assert r.status_code == 200, r.text
     token = r.json()["access_token"]
     me = client.get("/auth/me", headers={"Authorization": f"Bearer {token}"})
@@ -37,30 +42,39 @@ def test_register_then_token_then_me(client: TestClient) -> None:
 
 
 def test_register_employer_creates_the_organisation(client: TestClient) -> None:
-    r = client.post("/auth/register", json={
-        "email": "hr@example.com", "password": f.PASSWORD, "role": "employer",
-        "employer": {"name": "杭州无障碍科技有限公司", "uscc": f.uscc(42), "staff_count": 120},
-    })
+    r = client.post(
+        "/auth/register",
+        json={
+            "email": "hr@example.com",
+            "password": f.PASSWORD,
+            "role": "employer",
+            "employer": {"name": "杭州无障碍科技有限公司", "uscc": f.uscc(42), "staff_count": 120},
+        },
+    )
     assert r.status_code == 201, r.text
     assert r.json()["employer_id"] is not None
 
 
 def test_register_refuses_staff_roles_and_duplicates(client: TestClient) -> None:
-    r = client.post("/auth/register", json={"email": "x@example.com", "password": f.PASSWORD,
-                                            "role": "admin"})
+    r = client.post(
+        "/auth/register", json={"email": "x@example.com", "password": f.PASSWORD, "role": "admin"}
+    )
     assert r.status_code == 422
     assert r.json()["field"] == "role"
     register_seeker(client)
-    r = client.post("/auth/register", json={"email": "LI.MING@example.com",
-                                            "password": f.PASSWORD, "role": "seeker"})
+    r = client.post(
+        "/auth/register",
+        json={"email": "LI.MING@example.com", "password": f.PASSWORD, "role": "seeker"},
+    )
     assert r.status_code == 409
     assert r.json()["field"] == "email"
 
 
 def test_wrong_password_is_401_and_logged(client: TestClient, session: Session) -> None:
     register_seeker(client)
-    r = client.post("/auth/token", data={"username": "li.ming@example.com",
-                                         "password": "wrong-password"})
+    r = client.post(
+        "/auth/token", data={"username": "li.ming@example.com", "password": "wrong-password"}
+    )
     assert r.status_code == 401
     assert r.json()["error"] == "not_authenticated"
     rows = session.exec(select(AuditLog).where(AuditLog.action == "login_failed")).all()
@@ -70,24 +84,22 @@ def test_wrong_password_is_401_and_logged(client: TestClient, session: Session) 
 def test_login_throttled_after_repeated_failures(client: TestClient) -> None:
     register_seeker(client)
     for _ in range(5):
-        r = client.post("/auth/token", data={"username": "li.ming@example.com",
-                                             "password": "nope-nope-nope"})
+        r = client.post(
+            "/auth/token", data={"username": "li.ming@example.com", "password": "nope-nope-nope"}
+        )
         assert r.status_code == 401
-    r = client.post("/auth/token", data={"username": "li.ming@example.com",
-                                         "password": f.PASSWORD})
+    r = client.post("/auth/token", data={"username": "li.ming@example.com", "password": f.PASSWORD})
     assert r.status_code == 429
     assert int(r.headers["Retry-After"]) > 0
     # Another account from the same address is not locked out by this one.
     register_seeker(client, "other@example.com")
-    r = client.post("/auth/token", data={"username": "other@example.com",
-                                         "password": f.PASSWORD})
+    r = client.post("/auth/token", data={"username": "other@example.com", "password": f.PASSWORD})
     assert r.status_code == 200
 
 
 def test_cookie_login_and_logout_end_the_session(client: TestClient) -> None:
     register_seeker(client)
-    r = client.post("/auth/login", json={"email": "li.ming@example.com",
-                                         "password": f.PASSWORD})
+    r = client.post("/auth/login", json={"email": "li.ming@example.com", "password": f.PASSWORD})
     assert r.status_code == 200
     cookie = r.cookies.get("jobmatch_session")
     assert cookie
@@ -110,15 +122,27 @@ def test_bad_tokens_are_refused(client: TestClient, session: Session, settings: 
     sid = jwt.decode(good, options={"verify_signature": False})["sid"]
     now = utcnow()
     cases = {
-        "expired": encode_token(TokenClaims(acc.id or 0, sid), secret=settings.secret_key
-                                .get_secret_value(), audience=settings.token_audience,
-                                now=now - timedelta(days=2), ttl=timedelta(minutes=1)),
-        "wrong audience": encode_token(TokenClaims(acc.id or 0, sid), secret=settings.secret_key
-                                       .get_secret_value(), audience="other", now=now,
-                                       ttl=timedelta(minutes=5)),
-        "wrong key": encode_token(TokenClaims(acc.id or 0, sid), secret="k" * 40,
-                                  audience=settings.token_audience, now=now,
-                                  ttl=timedelta(minutes=5)),
+        "expired": encode_token(
+            TokenClaims(acc.id or 0, sid),
+            secret=settings.secret_key.get_secret_value(),
+            audience=settings.token_audience,
+            now=now - timedelta(days=2),
+            ttl=timedelta(minutes=1),
+        ),
+        "wrong audience": encode_token(
+            TokenClaims(acc.id or 0, sid),
+            secret=settings.secret_key.get_secret_value(),
+            audience="other",
+            now=now,
+            ttl=timedelta(minutes=5),
+        ),
+        "wrong key": encode_token(
+            TokenClaims(acc.id or 0, sid),
+            secret="k" * 40,
+            audience=settings.token_audience,
+            now=now,
+            ttl=timedelta(minutes=5),
+        ),
         "tampered": good[:-4] + ("AAAA" if not good.endswith("AAAA") else "BBBB"),
         "garbage": "not-a-token",
     }
@@ -131,8 +155,9 @@ def test_bad_tokens_are_refused(client: TestClient, session: Session, settings: 
     assert client.get("/auth/me", headers={"Authorization": f"Bearer {good}"}).status_code == 200
 
 
-def test_disabled_account_loses_its_sessions(client: TestClient, session: Session,
-                                             settings: Settings) -> None:
+def test_disabled_account_loses_its_sessions(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
     admin = f.account(session, Role.admin, centre_code=None)
     target = f.account(session, Role.caseworker)
     target_headers = f.headers(session, settings, target)

@@ -16,39 +16,64 @@ def test_centres_and_vocabulary_are_seeded(client: TestClient) -> None:
     assert all(c["name_zh"] and c["name_en"] for c in centres)
     vocab = client.get("/accommodations").json()
     groups = {v["group"] for v in vocab}
-    assert {"access", "workstation", "vision", "hearing", "speech", "cognitive",
-            "mental_health", "schedule_place", "hiring_process"} <= groups
+    assert {
+        "access",
+        "workstation",
+        "vision",
+        "hearing",
+        "speech",
+        "cognitive",
+        "mental_health",
+        "schedule_place",
+        "hiring_process",
+    } <= groups
     lift = next(v for v in vocab if v["code"] == "lift")
     assert lift["label_zh"] == "电梯" and lift["label_en"].startswith("Lift")
 
 
-def test_seeker_profile_lifecycle(client: TestClient, session: Session,
-                                  settings: Settings) -> None:
+def test_seeker_profile_lifecycle(client: TestClient, session: Session, settings: Settings) -> None:
     acc = f.account(session, Role.seeker)
     h = f.headers(session, settings, acc)
     assert client.get("/seekers/me", headers=h).status_code == 404
     body = {
-        "full_name": "王芳 Wang Fang", "skills": ["Excel", " excel ", "数据录入", ""],
-        "desired_roles": ["数据录入员", "data entry"], "language": "zh",
-        "needs": [{"code": "lift", "level": "essential"},
-                  {"code": "quiet_workspace", "level": "preferred"}],
-        "lat": 30.27, "lon": 120.15, "commute_limit_km": 5,
+        "full_name": "王芳 Wang Fang",
+        "skills": ["Excel", " excel ", "数据录入", ""],
+        "desired_roles": ["数据录入员", "data entry"],
+        "language": "zh",
+        "needs": [
+            {"code": "lift", "level": "essential"},
+            {"code": "quiet_workspace", "level": "preferred"},
+        ],
+        "lat": 30.27,
+        "lon": 120.15,
+        "commute_limit_km": 5,
     }
     r = client.post("/seekers", headers=h, json=body)
     assert r.status_code == 201, r.text
     profile = r.json()
     assert profile["skills"] == ["Excel", "数据录入"]  # trimmed, de-duplicated
     assert {n["code"]: n["level"] for n in profile["needs"]} == {
-        "lift": "essential", "quiet_workspace": "preferred"}
+        "lift": "essential",
+        "quiet_workspace": "preferred",
+    }
     assert client.post("/seekers", headers=h, json=body).status_code == 409
     sid = profile["id"]
-    r = client.patch(f"/seekers/{sid}", headers=h, json={
-        "version": profile["version"], "headline": "细心的数据录入员 careful data clerk",
-        "needs": [{"code": "screen_magnification", "level": "essential"}]})
+    r = client.patch(
+        f"/seekers/{sid}",
+        headers=h,
+        json={
+            "version": profile["version"],
+            "headline": "细心的数据录入员 careful data clerk",
+            "needs": [{"code": "screen_magnification", "level": "essential"}],
+        },
+    )
     assert r.status_code == 200, r.text
     assert [n["code"] for n in r.json()["needs"]] == ["screen_magnification"]
-    stale = client.patch(f"/seekers/{sid}", headers=h,
-                         json={"version": profile["version"], "headline": "lost update"})
+    stale = client.patch(
+        f"/seekers/{sid}",
+        headers=h,
+        json={"version": profile["version"], "headline": "lost update"},
+    )
     assert stale.status_code == 409
     assert stale.json()["current_version"] == profile["version"] + 1
     assert client.get(f"/seekers/{sid}", headers=h).json()["headline"].startswith("细心")
@@ -63,11 +88,11 @@ def test_seekers_see_only_their_own_and_caseworkers_their_centre(
     other_acc, other = f.seeker(session, centre_code="xinhua")
     h_other = f.headers(session, settings, other_acc)
     assert client.get(f"/seekers/{mine.id}", headers=h_other).status_code == 404
-    r = client.patch(f"/seekers/{mine.id}", headers=h_other, json={"version": 1,
-                                                                   "headline": "x"})
+    r = client.patch(f"/seekers/{mine.id}", headers=h_other, json={"version": 1, "headline": "x"})
     assert r.status_code == 404
-    cw_heping = f.headers(session, settings, f.account(session, Role.caseworker,
-                                                        centre_code="heping"))
+    cw_heping = f.headers(
+        session, settings, f.account(session, Role.caseworker, centre_code="heping")
+    )
     assert client.get(f"/seekers/{mine.id}", headers=cw_heping).status_code == 200
     assert client.get(f"/seekers/{other.id}", headers=cw_heping).status_code == 404
     listed = client.get("/seekers", headers=cw_heping).json()
@@ -75,52 +100,81 @@ def test_seekers_see_only_their_own_and_caseworkers_their_centre(
     assert listed["total"] == 1
 
 
-def test_unknown_need_code_names_the_field(client: TestClient, session: Session,
-                                           settings: Settings) -> None:
+def test_unknown_need_code_names_the_field(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
     h = f.headers(session, settings, f.account(session, Role.seeker))
-    r = client.post("/seekers", headers=h, json={
-        "full_name": "A", "needs": [{"code": "lift", "level": "essential"},
-                                    {"code": "jetpack", "level": "preferred"}]})
+    r = client.post(
+        "/seekers",
+        headers=h,
+        json={
+            "full_name": "A",
+            "needs": [
+                {"code": "lift", "level": "essential"},
+                {"code": "jetpack", "level": "preferred"},
+            ],
+        },
+    )
     assert r.status_code == 422
     assert r.json()["field"] == "needs.1.code"
 
 
-def test_posting_ownership_and_visibility(client: TestClient, session: Session,
-                                          settings: Settings) -> None:
+def test_posting_ownership_and_visibility(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
     emp_acc, emp = f.employer_account(session)
     rival_acc, _ = f.employer_account(session)
     h_emp = f.headers(session, settings, emp_acc)
     h_rival = f.headers(session, settings, rival_acc)
     h_seeker = f.headers(session, settings, f.account(session, Role.seeker))
-    r = client.post("/postings", headers=h_emp, json={
-        "title": "软件测试 Software tester", "status": "draft", "work_mode": "remote",
-        "offers": [{"code": "screen_reader_software", "availability": "available"},
-                   {"code": "flexible_hours", "availability": "arrangeable"}]})
+    r = client.post(
+        "/postings",
+        headers=h_emp,
+        json={
+            "title": "软件测试 Software tester",
+            "status": "draft",
+            "work_mode": "remote",
+            "offers": [
+                {"code": "screen_reader_software", "availability": "available"},
+                {"code": "flexible_hours", "availability": "arrangeable"},
+            ],
+        },
+    )
     assert r.status_code == 201, r.text
     draft = r.json()
     assert draft["employer_id"] == emp.id and len(draft["offers"]) == 2
     # A draft is the employer's own business.
     assert client.get(f"/postings/{draft['id']}", headers=h_seeker).status_code == 404
     assert client.get(f"/postings/{draft['id']}", headers=h_rival).status_code == 404
-    r = client.patch(f"/postings/{draft['id']}", headers=h_emp,
-                     json={"version": draft["version"], "status": "open"})
+    r = client.patch(
+        f"/postings/{draft['id']}",
+        headers=h_emp,
+        json={"version": draft["version"], "status": "open"},
+    )
     assert r.status_code == 200
     opened = r.json()
     assert client.get(f"/postings/{draft['id']}", headers=h_seeker).status_code == 200
-    r = client.patch(f"/postings/{draft['id']}", headers=h_rival,
-                     json={"version": opened["version"], "title": "hijack"})
+    r = client.patch(
+        f"/postings/{draft['id']}",
+        headers=h_rival,
+        json={"version": opened["version"], "title": "hijack"},
+    )
     assert r.status_code == 403
     r = client.post("/postings", headers=h_rival, json={"title": "x", "employer_id": emp.id})
     assert r.status_code == 403
     r = client.post(f"/postings/{draft['id']}/close", headers=h_emp)
     assert r.json()["status"] == "closed"
-    r = client.patch(f"/postings/{draft['id']}", headers=h_emp,
-                     json={"version": r.json()["version"], "title": "reopen?"})
+    r = client.patch(
+        f"/postings/{draft['id']}",
+        headers=h_emp,
+        json={"version": r.json()["version"], "title": "reopen?"},
+    )
     assert r.status_code == 409
 
 
-def test_seekers_list_only_open_unexpired_postings(client: TestClient, session: Session,
-                                                   settings: Settings) -> None:
+def test_seekers_list_only_open_unexpired_postings(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
     emp = f.employer(session)
     open_one = f.posting(session, emp, offers={"lift": OfferAvailability.available})
     f.posting(session, emp, status=PostingStatus.closed)
@@ -134,8 +188,9 @@ def test_seekers_list_only_open_unexpired_postings(client: TestClient, session: 
     assert client.get("/postings", headers=staff).json()["total"] == 4
 
 
-def test_employer_verify_and_close(client: TestClient, session: Session,
-                                   settings: Settings) -> None:
+def test_employer_verify_and_close(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
     emp_acc, emp = f.employer_account(session, f.employer(session, verified=False))
     posting = f.posting(session, emp)
     h_emp = f.headers(session, settings, emp_acc)
@@ -146,8 +201,11 @@ def test_employer_verify_and_close(client: TestClient, session: Session,
     other_acc, other = f.employer_account(session)
     h_other = f.headers(session, settings, other_acc)
     assert client.get(f"/employers/{emp.id}", headers=h_other).status_code == 404
-    r = client.patch(f"/employers/{emp.id}", headers=h_emp,
-                     json={"version": r.json()["version"], "staff_count": 250})
+    r = client.patch(
+        f"/employers/{emp.id}",
+        headers=h_emp,
+        json={"version": r.json()["version"], "staff_count": 250},
+    )
     assert r.status_code == 200 and r.json()["staff_count"] == 250
     assert client.post(f"/employers/{emp.id}/close", headers=h_emp).status_code == 200
     r = client.get(f"/postings/{posting.id}", headers=cw)
@@ -155,25 +213,37 @@ def test_employer_verify_and_close(client: TestClient, session: Session,
     assert other.id != emp.id
 
 
-def test_trainings_by_centre_staff(client: TestClient, session: Session,
-                                   settings: Settings) -> None:
+def test_trainings_by_centre_staff(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
     cw = f.headers(session, settings, f.account(session, Role.caseworker, centre_code="heping"))
-    cw_other = f.headers(session, settings, f.account(session, Role.caseworker,
-                                                      centre_code="donghu"))
+    cw_other = f.headers(
+        session, settings, f.account(session, Role.caseworker, centre_code="donghu")
+    )
     today = utcnow().date()
-    body = {"title": "Excel 数据处理培训 Excel training", "skills_taught": ["Excel"],
-            "starts_on": str(today + timedelta(days=3)),
-            "ends_on": str(today + timedelta(days=10)), "capacity": 12,
-            "accessibility": ["lift", "sign_language_interpreter"]}
+    body = {
+        "title": "Excel 数据处理培训 Excel training",
+        "skills_taught": ["Excel"],
+        "starts_on": str(today + timedelta(days=3)),
+        "ends_on": str(today + timedelta(days=10)),
+        "capacity": 12,
+        "accessibility": ["lift", "sign_language_interpreter"],
+    }
     r = client.post("/trainings", headers=cw, json=body)
     assert r.status_code == 201, r.text
     tid = r.json()["id"]
-    assert client.post("/trainings", headers=cw, json={**body, "centre_code": "donghu"}
-                       ).status_code == 403
+    assert (
+        client.post("/trainings", headers=cw, json={**body, "centre_code": "donghu"}).status_code
+        == 403
+    )
     r = client.post("/trainings", headers=cw, json={**body, "ends_on": str(today)})
     assert r.status_code == 422
-    assert client.patch(f"/trainings/{tid}", headers=cw_other,
-                        json={"version": 1, "capacity": 5}).status_code == 403
+    assert (
+        client.patch(
+            f"/trainings/{tid}", headers=cw_other, json={"version": 1, "capacity": 5}
+        ).status_code
+        == 403
+    )
     r = client.patch(f"/trainings/{tid}", headers=cw, json={"version": 1, "capacity": 20})
     assert r.json()["capacity"] == 20
     seeker = f.headers(session, settings, f.account(session, Role.seeker))
@@ -182,33 +252,55 @@ def test_trainings_by_centre_staff(client: TestClient, session: Session,
     assert client.get("/trainings", headers=seeker).json()["items"] == []
 
 
-def test_admin_edits_the_vocabulary(client: TestClient, session: Session,
-                                    settings: Settings) -> None:
+def test_admin_edits_the_vocabulary(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
     admin = f.headers(session, settings, f.account(session, Role.admin, centre_code=None))
-    r = client.post("/accommodations", headers=admin, json={
-        "code": "service_animal", "group": "access", "label_zh": "允许服务犬",
-        "label_en": "Service animal allowed"})
+    r = client.post(
+        "/accommodations",
+        headers=admin,
+        json={
+            "code": "service_animal",
+            "group": "access",
+            "label_zh": "允许服务犬",
+            "label_en": "Service animal allowed",
+        },
+    )
     assert r.status_code == 201
-    r = client.patch("/accommodations/service_animal", headers=admin,
-                     json={"label_en": "Service dog welcome"})
+    r = client.patch(
+        "/accommodations/service_animal", headers=admin, json={"label_en": "Service dog welcome"}
+    )
     assert r.json()["label_en"] == "Service dog welcome"
     assert client.post("/accommodations/service_animal/retire", headers=admin).status_code == 200
     codes = [v["code"] for v in client.get("/accommodations").json()]
     assert "service_animal" not in codes
     h = f.headers(session, settings, f.account(session, Role.seeker))
-    r = client.post("/seekers", headers=h, json={
-        "full_name": "A", "needs": [{"code": "service_animal", "level": "essential"}]})
+    r = client.post(
+        "/seekers",
+        headers=h,
+        json={"full_name": "A", "needs": [{"code": "service_animal", "level": "essential"}]},
+    )
     assert r.status_code == 422
 
 
 def test_staff_accounts(client: TestClient, session: Session, settings: Settings) -> None:
     admin = f.headers(session, settings, f.account(session, Role.admin, centre_code=None))
-    r = client.post("/accounts", headers=admin, json={
-        "email": "new.cw@example.com", "password": f.PASSWORD, "role": "caseworker",
-        "centre_code": "binjiang"})
+    r = client.post(
+        "/accounts",
+        headers=admin,
+        json={
+            "email": "new.cw@example.com",
+            "password": f.PASSWORD,
+            "role": "caseworker",
+            "centre_code": "binjiang",
+        },
+    )
     assert r.status_code == 201 and r.json()["centre_id"] is not None
-    r = client.post("/accounts", headers=admin, json={
-        "email": "cw2@example.com", "password": f.PASSWORD, "role": "caseworker"})
+    r = client.post(
+        "/accounts",
+        headers=admin,
+        json={"email": "cw2@example.com", "password": f.PASSWORD, "role": "caseworker"},
+    )
     assert r.status_code == 422
     r = client.get("/accounts?role=caseworker", headers=admin)
     assert r.json()["total"] == 1

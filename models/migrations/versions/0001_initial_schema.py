@@ -11,10 +11,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
-
-import models.base
 from alembic import op
 
+import models.base
 
 revision: str = '0001'
 down_revision: str | None = None

@@ -1,0 +1,79 @@
+"""The jobmatch command: migrations, demo data, settings."""
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+from sqlmodel import Session, select
+from typer.testing import CliRunner
+
+from api.cli import app
+from api.db import make_engine
+from api.settings import DEV_SECRET, Settings, get_settings
+from models import Account, Employer, Posting, SeekerNeed, SeekerProfile, SeekerSensitive, Training
+from models.base import Role
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("JOBMATCH_DATABASE_URL", url)
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()
+
+
+def test_help_lists_the_commands() -> None:
+    out = CliRunner().invoke(app, ["--help"]).output
+    for command in ("serve", "db", "demo-data", "eval"):
+        assert command in out
+
+
+def test_db_upgrade_and_demo_data(sqlite_url: str) -> None:
+    runner = CliRunner()
+    r = runner.invoke(app, ["db", "upgrade"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(
+        app,
+        [
+            "demo-data",
+            "--seekers",
+            "40",
+            "--employers",
+            "8",
+            "--postings",
+            "30",
+            "--trainings",
+            "5",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    assert "seeker001@" in r.output and "admin@" in r.output
+    engine = make_engine(sqlite_url)
+    with Session(engine) as s:
+        roles = Counter(a.role for a in s.exec(select(Account)))
+        assert roles[Role.seeker] == 40 and roles[Role.employer] == 8
+        assert roles[Role.caseworker] == 9 and roles[Role.admin] == 1
+        assert len(s.exec(select(Posting)).all()) == 30
+        assert len(s.exec(select(Training)).all()) == 5
+        profiles = s.exec(select(SeekerProfile)).all()
+        text = " ".join(p.experience + p.headline for p in profiles)
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in text), "no Chinese text"
+        assert any(ch.isascii() and ch.isalpha() for ch in text), "no English text"
+        assert len({p.centre_id for p in profiles}) == 9
+        categories = {r.disability_category for r in s.exec(select(SeekerSensitive))}
+        assert len(categories) >= 4
+        assert s.exec(select(SeekerNeed)).first() is not None
+        assert s.exec(select(Employer).where(Employer.verified)).first() is not None
+    engine.dispose()
+    r = runner.invoke(app, ["demo-data", "--if-empty"])
+    assert r.exit_code == 0 and "nothing loaded" in r.output
+
+
+def test_default_secret_refused_outside_dev() -> None:
+    assert Settings(environment="dev").secret_key.get_secret_value() == DEV_SECRET
+    with pytest.raises(ValidationError, match="JOBMATCH_SECRET_KEY"):
+        Settings(environment="production")
+    with pytest.raises(ValidationError, match="at least 32"):
+        Settings(environment="production", secret_key="short")  # type: ignore[arg-type]

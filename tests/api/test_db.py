@@ -1,0 +1,107 @@
+"""Migrations, SQLite settings, the append-only audit log and failed commits."""
+
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from fastapi.testclient import TestClient
+from sqlalchemy import event, inspect, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlmodel import Session, select
+
+import models
+from api.db import downgrade, make_engine, upgrade
+from api.settings import Settings
+from models import AuditLog, SeekerProfile
+from models.base import Role
+from tests import factories as f
+from tests.conftest import PG_URL
+
+
+@pytest.fixture(params=["sqlite", "postgresql"] if PG_URL else ["sqlite"])
+def fresh_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty database of its own (PostgreSQL: a new database, dropped afterwards)."""
+    if request.param == "sqlite":
+        eng = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+        yield eng
+        eng.dispose()
+        return
+    name = f"jobmatch_mig_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(PG_URL)
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    eng = make_engine(make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
+    try:
+        yield eng
+    finally:
+        eng.dispose()
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_migrations_round_trip(fresh_engine: Engine) -> None:
+    upgrade(fresh_engine)
+    tables = set(inspect(fresh_engine).get_table_names())
+    assert {t.name for t in models.metadata.sorted_tables} <= tables
+    downgrade(fresh_engine, "base")
+    assert set(inspect(fresh_engine).get_table_names()) <= {"alembic_version"}
+    upgrade(fresh_engine)
+    with Session(fresh_engine) as s:
+        assert s.exec(text("SELECT COUNT(*) FROM centre")).one()[0] == 9  # type: ignore[call-overload]
+        assert s.exec(text("SELECT COUNT(*) FROM accommodation")).one()[0] >= 30  # type: ignore[call-overload]
+
+
+def test_models_match_migrations(fresh_engine: Engine) -> None:
+    upgrade(fresh_engine)
+    with fresh_engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(ctx, models.metadata)
+    assert diff == [], f"models and migrations disagree: {diff}"
+
+
+def test_sqlite_runs_in_wal_mode_with_busy_timeout(tmp_path: Path) -> None:
+    eng = make_engine(f"sqlite:///{tmp_path / 'wal.db'}", busy_timeout_ms=4321)
+    with eng.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 4321
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    eng.dispose()
+
+
+def test_audit_log_is_append_only(engine: Engine) -> None:
+    with Session(engine) as s:
+        s.add(AuditLog(action="test", object_type="x"))
+        s.commit()
+    for statement in ("UPDATE audit_log SET action = 'changed'", "DELETE FROM audit_log"):
+        with pytest.raises((IntegrityError, DBAPIError)), engine.begin() as conn:
+            conn.execute(text(statement))
+    with Session(engine) as s:
+        assert s.exec(select(AuditLog.action)).all() == ["test"]
+
+
+def test_a_failed_commit_is_an_error_response(
+    client: TestClient, session: Session, settings: Settings, engine: Engine
+) -> None:
+    acc = f.account(session, Role.seeker)
+    h = f.headers(session, settings, acc)
+
+    def fail(conn: object) -> None:
+        raise OperationalError("COMMIT", {}, sqlite3.OperationalError("disk I/O error"))
+
+    event.listen(engine, "commit", fail)
+    try:
+        r = client.post("/seekers", headers=h, json={"full_name": "赵六 Zhao Liu"})
+    finally:
+        event.remove(engine, "commit", fail)
+    assert r.status_code == 503, r.text
+    assert r.json()["error"] == "service_unavailable"
+    assert "Retry-After" in r.headers
+    assert session.exec(select(SeekerProfile)).first() is None
+    r = client.post("/seekers", headers=h, json={"full_name": "赵六 Zhao Liu"})
+    assert r.status_code == 201
