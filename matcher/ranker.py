@@ -1,0 +1,825 @@
+"""Rankers: postings for a seeker (``Ranker``) and seekers for a posting (``CandidateRanker``)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Self
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from matcher.constraints import violations
+from matcher.encoders import FloatArray, TextEncoder
+from matcher.errors import MatcherError, NotFittedError
+from matcher.explain import Labels, build_explanation
+from matcher.fusion import SIDE_SIGNALS, FusionWeights, combine, dense_part, zscore
+from matcher.lexical import CharTfidf
+from matcher.signals import (
+    ARRANGEABLE_CREDIT,
+    DEFAULT_COMMUTE_KM,
+    EARTH_RADIUS_KM,
+    FRESHNESS_HALF_LIFE_DAYS,
+    SAME_CENTRE_SCORE,
+    SAME_STREET_SCORE,
+    _skill_key,
+    distance_km,
+    freshness,
+    location_fit,
+    mode_schedule_fit,
+    needs_fit,
+    skill_coverage,
+    skill_matches,
+    wage_fit,
+)
+from matcher.text import detect_language, language_pair
+from matcher.types import Explanation, Language, Match, PostingDoc, SeekerDoc
+
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
+
+LANGS: tuple[str, ...] = ("zh", "en", "unknown")
+MODES: tuple[str, ...] = ("on_site", "hybrid", "remote")
+SCHEDULES: tuple[str, ...] = ("full_time", "part_time", "flexible", "any")
+LEXICAL_SAMPLE = 2048
+
+
+def posting_text(posting: PostingDoc) -> str:
+    """The text of a posting that is embedded and matched (title, text, skills)."""
+    skills = " ".join([*posting.required_skills, *posting.optional_skills])
+    return " ".join(part for part in (posting.title, posting.text, skills) if part.strip())
+
+
+def seeker_text(seeker: SeekerDoc) -> str:
+    """The text of a seeker's profile that is embedded and matched (roles, skills, text)."""
+    parts = [*seeker.desired_roles, " ".join(seeker.skills), seeker.text]
+    return " ".join(part for part in parts if part.strip())
+
+
+def _aware(now: datetime | None) -> datetime:
+    if now is None:
+        return datetime.now(UTC)
+    if now.tzinfo is None:
+        raise MatcherError("now must be timezone-aware")
+    return now
+
+
+def _timestamp(value: datetime | None, missing: float) -> float:
+    return missing if value is None else value.timestamp()
+
+
+@dataclass(slots=True)
+class _Query:
+    """One seeker prepared for ranking."""
+
+    seeker: SeekerDoc
+    lang: int
+    dense_ok: bool
+    lex_ok: bool
+
+
+class Ranker:
+    """Postings for a seeker: hard constraints, then dense + lexical + side signals, explained.
+
+    Candidate generation takes the ``candidates`` feasible postings closest in the dense
+    space (all feasible ones in a corpus that small); only those are scored lexically and by
+    the side signals, so a query never scans the whole sparse matrix.
+    """
+
+    def __init__(
+        self,
+        encoder: TextEncoder,
+        weights: FusionWeights | None = None,
+        candidates: int = 1000,
+        block_size: int = 256,
+        freshness_half_life_days: float = FRESHNESS_HALF_LIFE_DAYS,
+        labels: Labels | None = None,
+        lexical: CharTfidf | None = None,
+    ) -> None:
+        self.encoder = encoder
+        self.weights = weights or FusionWeights()
+        self.candidates = candidates
+        self.block_size = block_size
+        self.freshness_half_life_days = freshness_half_life_days
+        self.labels = labels
+        self.lexical = lexical
+        self._fitted = False
+
+    # --- state ----------------------------------------------------------------------------
+
+    def _reset(self, capacity: int, dim: int) -> None:
+        cap = max(capacity, 16)
+        self._n = 0  # high-water mark of used slots
+        self._dim = dim
+        self._emb = np.zeros((cap, dim), dtype=np.float32)
+        self._alive = np.zeros(cap, dtype=bool)
+        self._open = np.zeros(cap, dtype=bool)
+        self._expires = np.full(cap, np.inf)
+        self._posted = np.full(cap, np.nan)
+        self._mode = np.zeros(cap, dtype=np.int8)
+        self._sched = np.zeros(cap, dtype=np.int8)
+        self._lang = np.zeros(cap, dtype=np.int8)
+        self._lat = np.full(cap, np.nan)
+        self._lon = np.full(cap, np.nan)
+        self._wage = np.full(cap, np.nan)
+        self._street: list[str | None] = [None] * cap
+        self._centre: list[str | None] = [None] * cap
+        self._offer_any: dict[str, BoolArray] = {}
+        self._offer_now: dict[str, BoolArray] = {}
+        self._postings: list[PostingDoc | None] = [None] * cap
+        self._skill_keys: list[tuple[list[str], list[str]] | None] = [None] * cap
+        self._slot: dict[str, int] = {}
+        self._free: list[int] = []
+        self._lex_delta: dict[int, sp.csr_matrix] = {}
+        self._lex_stale = np.zeros(cap, dtype=bool)
+
+    def _grow(self, need: int) -> None:
+        cap = self._alive.shape[0]
+        if need <= cap:
+            return
+        new = max(need, 2 * cap)
+
+        def widen(a: npt.NDArray[Any], fill: Any) -> npt.NDArray[Any]:
+            out = np.full((new, *a.shape[1:]), fill, dtype=a.dtype)
+            out[: a.shape[0]] = a
+            return out
+
+        self._emb = widen(self._emb, 0.0)
+        self._alive = widen(self._alive, False)
+        self._open = widen(self._open, False)
+        self._expires = widen(self._expires, np.inf)
+        self._posted = widen(self._posted, np.nan)
+        self._mode = widen(self._mode, 0)
+        self._sched = widen(self._sched, 0)
+        self._lang = widen(self._lang, 0)
+        self._lat = widen(self._lat, np.nan)
+        self._lon = widen(self._lon, np.nan)
+        self._wage = widen(self._wage, np.nan)
+        self._lex_stale = widen(self._lex_stale, True)
+        for table in (self._offer_any, self._offer_now):
+            for code in table:
+                table[code] = widen(table[code], False)
+        extra = new - cap
+        self._street += [None] * extra
+        self._centre += [None] * extra
+        self._postings += [None] * extra
+        self._skill_keys += [None] * extra
+
+    def _check(self) -> None:
+        if not self._fitted:
+            raise NotFittedError("Ranker.fit must be called before ranking")
+
+    @property
+    def postings_(self) -> list[PostingDoc]:
+        """The indexed postings, in slot order."""
+        self._check()
+        return [p for p in self._postings[: self._n] if p is not None]
+
+    @property
+    def embeddings_(self) -> FloatArray:
+        """(n, dim) float32 unit rows of the indexed postings, same order as ``postings_``."""
+        self._check()
+        out: FloatArray = self._emb[: self._n][self._alive[: self._n]]
+        return out
+
+    def __len__(self) -> int:
+        """Number of indexed postings."""
+        return len(self._slot) if self._fitted else 0
+
+    # --- fitting and updates --------------------------------------------------------------
+
+    def _embed(self, postings: Sequence[PostingDoc]) -> FloatArray:
+        out = np.zeros((len(postings), self._dim), dtype=np.float32)
+        missing = [i for i, p in enumerate(postings) if p.embedding is None]
+        for i, p in enumerate(postings):
+            if p.embedding is not None:
+                vec = np.asarray(p.embedding, dtype=np.float32).ravel()
+                if vec.shape[0] != self._dim:
+                    raise MatcherError(
+                        f"posting {p.id} has an embedding of width {vec.shape[0]},"
+                        f" the encoder gives {self._dim}"
+                    )
+                norm = float(np.linalg.norm(vec))
+                out[i] = vec / norm if norm > 0 else vec
+        if missing:
+            texts = [posting_text(postings[i]) for i in missing]
+            out[missing] = self.encoder.encode_passages(texts)
+        return out
+
+    def fit(self, postings: Iterable[PostingDoc]) -> Self:
+        """Index postings (encoding only those without a precomputed embedding)."""
+        docs = list(postings)
+        ids = [p.id for p in docs]
+        if len(set(ids)) != len(ids):
+            raise MatcherError("posting ids must be unique")
+        given = next((p.embedding for p in docs if p.embedding is not None), None)
+        dim = int(np.asarray(given).size) if given is not None else self.encoder.dim
+        self._reset(len(docs), dim)
+        self.lexical_ = CharTfidf() if self.lexical is None else self.lexical
+        texts = [posting_text(p) for p in docs]
+        self.lexical_.fit(texts)
+        self._lex_main = self.lexical_.transform(texts)
+        emb = self._embed(docs)
+        for i, p in enumerate(docs):
+            self._write(i, p, emb[i])
+        self._n = len(docs)
+        self._lex_stale[: self._n] = False
+        self._refresh_sample()
+        self._fitted = True
+        return self
+
+    def _write(self, slot: int, p: PostingDoc, vec: FloatArray) -> None:
+        self._emb[slot] = vec
+        self._alive[slot] = True
+        self._open[slot] = p.status == "open"
+        self._expires[slot] = _timestamp(p.expires_at, np.inf)
+        self._posted[slot] = _timestamp(p.posted_at, np.nan)
+        self._mode[slot] = MODES.index(p.work_mode) if p.work_mode in MODES else 0
+        self._sched[slot] = SCHEDULES.index(p.schedule) if p.schedule in SCHEDULES else 3
+        self._lang[slot] = LANGS.index(detect_language(posting_text(p)))
+        self._lat[slot] = np.nan if p.lat is None else p.lat
+        self._lon[slot] = np.nan if p.lon is None else p.lon
+        top = p.wage_max if p.wage_max is not None else p.wage_min
+        self._wage[slot] = np.nan if top is None else top
+        self._street[slot] = p.street_code
+        self._centre[slot] = p.centre_code
+        for table in (self._offer_any, self._offer_now):
+            for mask in table.values():
+                mask[slot] = False
+        cap = self._alive.shape[0]
+        for offer in p.offers:
+            for table, on in (
+                (self._offer_any, True),
+                (self._offer_now, offer.availability == "available"),
+            ):
+                if offer.code not in table:
+                    table[offer.code] = np.zeros(cap, dtype=bool)
+                table[offer.code][slot] = table[offer.code][slot] or on
+        self._postings[slot] = p
+        has_skills = p.required_skills or p.optional_skills
+        self._skill_keys[slot] = (
+            (list(p.required_skills), list(p.optional_skills)) if has_skills else None
+        )
+        self._slot[p.id] = slot
+
+    def add_or_update(self, posting: PostingDoc) -> None:
+        """Insert or replace one posting without a full refit (lexical vocabulary stays)."""
+        self._check()
+        vec = self._embed([posting])[0]
+        slot = self._slot.get(posting.id)
+        if slot is None:
+            if self._free:
+                slot = self._free.pop()
+            else:
+                slot = self._n
+                self._grow(slot + 1)
+                self._n += 1
+        self._write(slot, posting, vec)
+        self._lex_stale[slot] = True
+        self._lex_delta[slot] = self.lexical_.transform([posting_text(posting)])
+        self._maybe_compact()
+
+    def remove(self, posting_id: str) -> bool:
+        """Drop a posting from the index; False when it was not there."""
+        self._check()
+        slot = self._slot.pop(posting_id, None)
+        if slot is None:
+            return False
+        self._alive[slot] = False
+        self._postings[slot] = None
+        self._skill_keys[slot] = None
+        self._emb[slot] = 0.0
+        self._lex_stale[slot] = True
+        self._lex_delta.pop(slot, None)
+        self._free.append(slot)
+        self._maybe_compact()
+        return True
+
+    def _maybe_compact(self) -> None:
+        if len(self._lex_delta) > max(256, self._n // 8):
+            rows = [self._lex_row(s) for s in range(self._n)]
+            self._lex_main = sp.csr_matrix(sp.vstack(rows), dtype=np.float32)
+            self._lex_delta.clear()
+            self._lex_stale[: self._n] = ~self._alive[: self._n]
+        if len(self._slot) and (
+            self._sample_dirty > max(64, len(self._sample_slots) // 4)
+            or not self._alive[self._sample_slots].all()
+        ):
+            self._refresh_sample()
+        else:
+            self._sample_dirty += 1
+
+    def _lex_row(self, slot: int) -> sp.csr_matrix:
+        if slot in self._lex_delta:
+            return self._lex_delta[slot]
+        if self._lex_stale[slot] or slot >= self._lex_main.shape[0]:
+            return sp.csr_matrix((1, self._lex_main.shape[1]), dtype=np.float32)
+        row: sp.csr_matrix = self._lex_main[slot]
+        return row
+
+    def _refresh_sample(self) -> None:
+        alive = np.flatnonzero(self._alive[: self._n])
+        if alive.size > LEXICAL_SAMPLE:
+            rng = np.random.default_rng(0)
+            alive = np.sort(rng.choice(alive, LEXICAL_SAMPLE, replace=False))
+        self._sample_slots = alive
+        self._lex_sample = self._lex_rows(alive)
+        self._sample_dirty = 0
+
+    def _lex_rows(self, slots: IntArray) -> sp.csr_matrix:
+        """Lexical rows of ``slots`` (stale main rows replaced by their updates)."""
+        if not self._lex_delta and not self._lex_stale[slots].any():
+            out: sp.csr_matrix = self._lex_main[slots]
+            return out
+        return sp.csr_matrix(sp.vstack([self._lex_row(int(s)) for s in slots]), dtype=np.float32)
+
+    # --- constraints, vectorised ---------------------------------------------------------
+
+    def _feasible(self, seeker: SeekerDoc, now_ts: float) -> BoolArray:
+        n = self._n
+        mask = self._alive[:n] & self._open[:n] & (self._expires[:n] > now_ts)
+        modes = [MODES.index(m) for m in seeker.work_modes if m in MODES]
+        mask &= np.isin(self._mode[:n], modes)
+        if seeker.schedule not in ("any", "flexible"):
+            s = self._sched[:n]
+            wanted = SCHEDULES.index(seeker.schedule)
+            mask &= (s == wanted) | (s >= 2)  # flexible or any on the posting side
+        for need in seeker.needs:
+            if need.essential:
+                offered = self._offer_any.get(need.code)
+                if offered is None:
+                    return np.zeros(n, dtype=bool)
+                mask &= offered[:n]
+        known = seeker.lat is not None and seeker.lon is not None
+        if seeker.commute_limit_km is not None and known:
+            dist = self._distances(seeker, np.arange(n))
+            too_far = (dist > seeker.commute_limit_km) & (self._mode[:n] != MODES.index("remote"))
+            mask &= ~too_far  # NaN distances (unknown place) compare False: kept
+        return mask
+
+    def _distances(self, seeker: SeekerDoc, slots: IntArray) -> npt.NDArray[np.float64]:
+        if seeker.lat is None or seeker.lon is None:
+            return np.full(slots.shape[0], np.nan)
+        lat1, lon1 = math.radians(seeker.lat), math.radians(seeker.lon)
+        lat2, lon2 = np.radians(self._lat[slots]), np.radians(self._lon[slots])
+        a = (
+            np.sin((lat2 - lat1) / 2) ** 2
+            + math.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+        )
+        out: npt.NDArray[np.float64] = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+        return out
+
+    # --- side signals on a candidate pool (NaN = unknown) --------------------------------
+
+    def _side(
+        self, q: _Query, pool: IntArray, now_ts: float
+    ) -> dict[str, npt.NDArray[np.float64]]:
+        s = q.seeker
+        m = pool.shape[0]
+        nan = np.full(m, np.nan)
+        out: dict[str, npt.NDArray[np.float64]] = {}
+        if s.needs:
+            got = np.zeros(m)
+            for need in s.needs:
+                now_mask = self._offer_now.get(need.code)
+                any_mask = self._offer_any.get(need.code)
+                if any_mask is None or now_mask is None:
+                    continue
+                avail = now_mask[pool]
+                got += np.where(avail, 1.0, np.where(any_mask[pool], ARRANGEABLE_CREDIT, 0.0))
+            out["needs"] = got / len(s.needs)
+        else:
+            out["needs"] = nan
+        dist = self._distances(s, pool)
+        limit = s.commute_limit_km or DEFAULT_COMMUTE_KM
+        loc = np.where(np.isnan(dist), np.nan, np.clip(1.0 - dist / max(limit, 1e-9), 0.0, 1.0))
+        if np.isnan(loc).any() and (s.street_code or s.centre_code):
+            for j, slot in enumerate(pool):
+                if np.isnan(loc[j]):
+                    if s.street_code and s.street_code == self._street[slot]:
+                        loc[j] = SAME_STREET_SCORE
+                    elif s.centre_code and s.centre_code == self._centre[slot]:
+                        loc[j] = SAME_CENTRE_SCORE
+        loc[self._mode[pool] == MODES.index("remote")] = 1.0
+        out["location"] = loc
+        if s.expected_wage and s.expected_wage > 0:
+            top = self._wage[pool]
+            ratio = np.clip(top / s.expected_wage, 0.0, None)
+            out["wage"] = np.where(top >= s.expected_wage, 1.0, ratio**2)
+        else:
+            out["wage"] = nan
+        age_days = np.maximum(0.0, (now_ts - self._posted[pool]) / 86400.0)
+        out["freshness"] = 0.5 ** (age_days / self.freshness_half_life_days)
+        sched = self._sched[pool]
+        exact = (s.schedule == "any") | (sched == SCHEDULES.index(s.schedule))
+        out["fit"] = np.where(exact, 1.0, 0.75)
+        out["skills"] = self._skills(q, pool)
+        return out
+
+    def _skills(self, q: _Query, pool: IntArray) -> npt.NDArray[np.float64]:
+        have = [_skill_key(x) for x in q.seeker.skills]
+        text_key = _skill_key(q.seeker.text)
+        memo: dict[str, bool] = {}
+
+        def hit(skill: str) -> bool:
+            if skill not in memo:
+                memo[skill] = skill_matches(skill, have, text_key)
+            return memo[skill]
+
+        out = np.full(pool.shape[0], np.nan)
+        for j, slot in enumerate(pool):
+            keys = self._skill_keys[slot]
+            if keys is None:
+                continue
+            req, opt = keys
+            r = sum(map(hit, req)) / len(req) if req else None
+            o = sum(map(hit, opt)) / len(opt) if opt else None
+            if r is None:
+                out[j] = o or 0.0
+            elif o is None:
+                out[j] = r
+            else:
+                out[j] = 0.8 * r + 0.2 * o
+        return out
+
+    # --- ranking --------------------------------------------------------------------------
+
+    def _prepare(self, seekers: Sequence[SeekerDoc]) -> tuple[list[_Query], FloatArray, Any]:
+        texts = [seeker_text(s) for s in seekers]
+        dense = self.encoder.encode_queries(texts)
+        if dense.shape[1] != self._dim:
+            raise MatcherError(
+                f"encoder {self.encoder.name} gives width {dense.shape[1]}, index has {self._dim}"
+            )
+        lex = self.lexical_.transform(texts)
+        queries = []
+        for i, s in enumerate(seekers):
+            lang = detect_language(texts[i])
+            queries.append(
+                _Query(
+                    seeker=s,
+                    lang=LANGS.index(lang),
+                    dense_ok=bool(np.any(dense[i])),
+                    lex_ok=lex[i].nnz > 0,
+                )
+            )
+        return queries, dense, lex
+
+    def rank(self, seeker: SeekerDoc, k: int = 20, now: datetime | None = None) -> list[Match]:
+        """Top ``k`` feasible postings for one seeker, best first; scores in [0, 1]."""
+        return self.rank_many([seeker], k, now)[0]
+
+    def rank_many(
+        self, seekers: Sequence[SeekerDoc], k: int = 20, now: datetime | None = None
+    ) -> list[list[Match]]:
+        """``rank`` for many seekers at once: dense scores by blocked matrix products."""
+        self._check()
+        moment = _aware(now)
+        if not seekers:
+            return []
+        if k <= 0 or not self._slot:
+            return [[] for _ in seekers]
+        queries, dense_q, lex_q = self._prepare(seekers)
+        n = self._n
+        alive = self._alive[:n].astype(np.float32)
+        n_alive = float(alive.sum())
+        emb = self._emb[:n]
+        sample_scores = np.asarray((self._lex_sample @ lex_q.T).toarray(), dtype=np.float32)
+        results: list[list[Match]] = []
+        for start in range(0, len(queries), self.block_size):
+            stop = min(start + self.block_size, len(queries))
+            block = dense_q[start:stop] @ emb.T  # (b, n)
+            sums = block @ alive
+            mean = sums / n_alive
+            var = np.maximum((block * block) @ alive / n_alive - mean * mean, 0.0)
+            for i in range(stop - start):
+                j = start + i
+                results.append(
+                    self._rank_one(
+                        queries[j],
+                        block[i],
+                        float(mean[i]),
+                        float(math.sqrt(var[i])),
+                        lex_q[j],
+                        sample_scores[:, j],
+                        k,
+                        moment,
+                    )
+                )
+        return results
+
+    def _pool(self, feasible: BoolArray, dense: FloatArray) -> IntArray:
+        idx = np.flatnonzero(feasible)
+        if idx.size <= self.candidates:
+            return idx
+        part = np.argpartition(-dense[idx], self.candidates - 1)[: self.candidates]
+        out: IntArray = idx[part]
+        return out
+
+    def _rank_one(
+        self,
+        q: _Query,
+        dense_row: FloatArray,
+        d_mean: float,
+        d_std: float,
+        lex_row: sp.csr_matrix,
+        lex_sample: FloatArray,
+        k: int,
+        now: datetime,
+    ) -> list[Match]:
+        feasible = self._feasible(q.seeker, now.timestamp())
+        pool = self._pool(feasible, dense_row)
+        if pool.size == 0:
+            return []
+        d = dense_row[pool]
+        lex = np.asarray((self._lex_rows(pool) @ lex_row.T).toarray(), dtype=np.float32).ravel()
+        zd = zscore(d, d_mean, d_std) if q.dense_ok else np.zeros_like(d)
+        zl = (
+            zscore(lex, float(lex_sample.mean()), float(lex_sample.std()))
+            if q.lex_ok
+            else np.zeros_like(lex)
+        )
+        share = self._shares(q, pool)
+        fused = share * zd + (1 - share) * zl
+        text = self.weights.text_relevance(fused).astype(np.float64)
+        side = self._side(q, pool, now.timestamp())
+        w = self.weights.signal_weights()
+        total = np.zeros(pool.size)
+        text_weight = np.full(pool.size, w["text"])
+        for name in SIDE_SIGNALS:
+            x = side[name]
+            known = ~np.isnan(x)
+            total += np.where(known, w[name] * np.nan_to_num(x), 0.0)
+            text_weight += np.where(known, 0.0, w[name])
+        total += text_weight * text
+        order = np.lexsort((pool, -total))[:k]
+        return [
+            self._match(
+                q,
+                int(pool[j]),
+                (float(d[j]), float(lex[j]), float(zd[j]), float(zl[j]), float(share[j]),
+                 float(text[j])),
+                now,
+            )
+            for j in order
+        ]
+
+    def _shares(self, q: _Query, pool: IntArray) -> FloatArray:
+        if not q.dense_ok:
+            return np.zeros(pool.size, dtype=np.float32)
+        if not q.lex_ok:
+            return np.ones(pool.size, dtype=np.float32)
+        w = self.weights
+        pair_share = np.array(
+            [
+                [w.dense_share(language_pair(a, b)) for b in LANGS]  # type: ignore[arg-type]
+                for a in LANGS
+            ],
+            dtype=np.float32,
+        )
+        out: FloatArray = pair_share[q.lang][self._lang[pool]]
+        return out
+
+    def _match(
+        self,
+        q: _Query,
+        slot: int,
+        channels: tuple[float, float, float, float, float, float],
+        now: datetime,
+    ) -> Match:
+        posting = self._postings[slot]
+        assert posting is not None  # alive slots hold their posting
+        dense, lexical, zd, zl, share, text = channels
+        return score_pair(
+            q.seeker,
+            posting,
+            TextChannels(dense, lexical, text, dense_part(share, zd, zl)),
+            self.weights,
+            now,
+            labels=self.labels,
+            half_life_days=self.freshness_half_life_days,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TextChannels:
+    """A pair's raw dense and lexical cosines, fused text relevance and the dense part of it."""
+
+    dense: float
+    lexical: float
+    text: float
+    dense_part: float
+
+
+def side_signals(
+    seeker: SeekerDoc,
+    posting: PostingDoc,
+    now: datetime,
+    half_life_days: float = FRESHNESS_HALF_LIFE_DAYS,
+) -> dict[str, float | None]:
+    """The side signals of one pair, each in [0, 1] or None when unknown."""
+    skills = skill_coverage(
+        seeker.skills, posting.required_skills, posting.optional_skills, seeker.text
+    )
+    needs = needs_fit(seeker.needs, posting.offers)
+    return {
+        "skills": None if skills is None else skills.score,
+        "needs": None if needs is None else needs.score,
+        "location": location_fit(seeker, posting),
+        "wage": wage_fit(seeker.expected_wage, posting.wage_min, posting.wage_max),
+        "freshness": freshness(posting.posted_at, now, half_life_days),
+        "fit": mode_schedule_fit(seeker, posting),
+    }
+
+
+def score_pair(
+    seeker: SeekerDoc,
+    posting: PostingDoc,
+    channels: TextChannels,
+    weights: FusionWeights,
+    now: datetime,
+    labels: Labels | None = None,
+    half_life_days: float = FRESHNESS_HALF_LIFE_DAYS,
+    for_employer: bool = False,
+    language: Language | None = None,
+) -> Match:
+    """Score and explain one pair; the Match id is the posting's (or the seeker's for employers)."""
+    side = side_signals(seeker, posting, now, half_life_days)
+    scored = combine(weights.signal_weights(), channels.text, side, channels.dense_part)
+    signals = {
+        "dense": min(1.0, max(0.0, channels.dense)),
+        "lexical": min(1.0, max(0.0, channels.lexical)),
+        "text": channels.text,
+        **{name: value for name, value in side.items() if value is not None},
+    }
+    skills = skill_coverage(
+        seeker.skills, posting.required_skills, posting.optional_skills, seeker.text
+    )
+    needs = needs_fit(seeker.needs, posting.offers)
+    dist = distance_km(seeker, posting)
+    if for_employer:
+        # Only what the posting's offers address; no place finer than a kilometre.
+        unmet: list[str] = []
+        dist = None if dist is None else float(round(dist))
+    else:
+        unmet = [] if needs is None else needs.unmet_preferred
+    explanation: Explanation = build_explanation(
+        language or seeker.language,
+        [] if skills is None else skills.matched,
+        [] if skills is None else skills.missing,
+        [] if needs is None else needs.met,
+        [] if needs is None else needs.arrangeable,
+        unmet,
+        None if dist is None else round(dist, 1),
+        scored.contributions,
+        labels,
+        for_employer,
+    )
+    return Match(
+        id=seeker.id if for_employer else posting.id,
+        score=scored.score,
+        signals=signals,
+        contributions=scored.contributions,
+        explanation=explanation,
+    )
+
+
+class CandidateRanker:
+    """Seekers for one posting with the same constraints and signals; results are pseudonymous.
+
+    A result carries the seeker's id only; its explanation names the posting's skills and
+    only the needs that the posting's offers address, never free text; distance is rounded
+    to whole kilometres.
+    """
+
+    def __init__(
+        self,
+        encoder: TextEncoder,
+        weights: FusionWeights | None = None,
+        freshness_half_life_days: float = FRESHNESS_HALF_LIFE_DAYS,
+        labels: Labels | None = None,
+    ) -> None:
+        self.encoder = encoder
+        self.weights = weights or FusionWeights()
+        self.freshness_half_life_days = freshness_half_life_days
+        self.labels = labels
+        self._fitted = False
+
+    def _check(self) -> None:
+        if not self._fitted:
+            raise NotFittedError("CandidateRanker.fit must be called before ranking")
+
+    def fit(self, seekers: Iterable[SeekerDoc], embeddings: FloatArray | None = None) -> Self:
+        """Index seekers; ``embeddings`` (n, dim) may hold their stored query encodings."""
+        docs = list(seekers)
+        if len({s.id for s in docs}) != len(docs):
+            raise MatcherError("seeker ids must be unique")
+        texts = [seeker_text(s) for s in docs]
+        self.lexical_ = CharTfidf().fit(texts)
+        self.seekers_ = docs
+        if embeddings is not None and embeddings.shape[0] != len(docs):
+            raise MatcherError("embeddings must have one row per seeker")
+        self.embeddings_ = (
+            np.asarray(embeddings, dtype=np.float32)
+            if embeddings is not None
+            else self.encoder.encode_queries(texts)
+        )
+        self._lex = self.lexical_.transform(texts)
+        self._langs = [detect_language(t) for t in texts]
+        self._fitted = True
+        return self
+
+    def add_or_update(self, seeker: SeekerDoc, embedding: FloatArray | None = None) -> None:
+        """Insert or replace one seeker without a full refit."""
+        self._check()
+        text = seeker_text(seeker)
+        vec = (
+            self.encoder.encode_queries([text])[0]
+            if embedding is None
+            else np.asarray(embedding, dtype=np.float32)
+        )
+        row = self.lexical_.transform([text])
+        ids = [s.id for s in self.seekers_]
+        if seeker.id in ids:
+            i = ids.index(seeker.id)
+            self.seekers_[i] = seeker
+            self.embeddings_[i] = vec
+            self._lex = sp.csr_matrix(
+                sp.vstack([self._lex[:i], row, self._lex[i + 1 :]]), dtype=np.float32
+            )
+            self._langs[i] = detect_language(text)
+        else:
+            self.seekers_.append(seeker)
+            self.embeddings_ = np.vstack([self.embeddings_, vec[None, :]])
+            self._lex = sp.csr_matrix(sp.vstack([self._lex, row]), dtype=np.float32)
+            self._langs.append(detect_language(text))
+
+    def remove(self, seeker_id: str) -> bool:
+        """Drop a seeker; False when it was not there."""
+        self._check()
+        ids = [s.id for s in self.seekers_]
+        if seeker_id not in ids:
+            return False
+        i = ids.index(seeker_id)
+        del self.seekers_[i]
+        del self._langs[i]
+        self.embeddings_ = np.delete(self.embeddings_, i, axis=0)
+        keep = np.ones(self._lex.shape[0], dtype=bool)
+        keep[i] = False
+        self._lex = self._lex[keep]
+        return True
+
+    def rank(
+        self,
+        posting: PostingDoc,
+        k: int = 20,
+        now: datetime | None = None,
+        language: Language = "zh",
+    ) -> list[Match]:
+        """Top ``k`` feasible seekers for a posting, best first; scores in [0, 1]."""
+        self._check()
+        moment = _aware(now)
+        if k <= 0 or not self.seekers_:
+            return []
+        text = posting_text(posting)
+        if posting.embedding is not None:
+            pvec = np.asarray(posting.embedding, dtype=np.float32).ravel()
+        else:
+            pvec = self.encoder.encode_passages([text])[0]
+        prow = self.lexical_.transform([text])
+        dense = self.embeddings_ @ pvec
+        lex = np.asarray((self._lex @ prow.T).toarray(), dtype=np.float32).ravel()
+        zd = zscore(dense, float(dense.mean()), float(dense.std()))
+        zl = zscore(lex, float(lex.mean()), float(lex.std()))
+        plang = detect_language(text)
+        results: list[Match] = []
+        for i, seeker in enumerate(self.seekers_):
+            if violations(seeker, posting, moment):
+                continue
+            dense_ok = bool(np.any(self.embeddings_[i])) and bool(np.any(pvec))
+            lex_ok = self._lex[i].nnz > 0 and prow.nnz > 0
+            share = self.weights.dense_share(language_pair(self._langs[i], plang))
+            share = share if dense_ok and lex_ok else float(dense_ok)
+            fused = share * float(zd[i]) + (1 - share) * float(zl[i])
+            relevance = float(self.weights.text_relevance(np.array([fused], np.float32))[0])
+            channels = TextChannels(
+                float(dense[i]), float(lex[i]), relevance, dense_part(share, zd[i], zl[i])
+            )
+            results.append(
+                score_pair(
+                    seeker,
+                    posting,
+                    channels,
+                    self.weights,
+                    moment,
+                    labels=self.labels,
+                    half_life_days=self.freshness_half_life_days,
+                    for_employer=True,
+                    language=language,
+                )
+            )
+        results.sort(key=lambda m: (-m.score, m.id))
+        return results[:k]

@@ -1,0 +1,104 @@
+"""Plain data in and out of the matcher: frozen dataclasses, no behaviour beyond validation."""
+
+from __future__ import annotations
+
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+Availability = Literal["available", "arrangeable"]
+WorkMode = Literal["on_site", "hybrid", "remote"]
+Schedule = Literal["full_time", "part_time", "flexible", "any"]
+Language = Literal["zh", "en"]
+
+WORK_MODES: frozenset[str] = frozenset({"on_site", "hybrid", "remote"})
+SCHEDULES: frozenset[str] = frozenset({"full_time", "part_time", "flexible", "any"})
+
+
+@dataclass(frozen=True, slots=True)
+class Need:
+    """A seeker's accommodation need: a vocabulary code, essential or preferred."""
+
+    code: str
+    essential: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """An accommodation a posting offers: available now or can be arranged."""
+
+    code: str
+    availability: Availability = "available"
+
+
+@dataclass(frozen=True, slots=True)
+class SeekerDoc:
+    """A seeker's profile as the matcher sees it (no identity, no disability category)."""
+
+    id: str
+    text: str = ""
+    desired_roles: list[str] = field(default_factory=list)
+    skills: list[str] = field(default_factory=list)
+    needs: list[Need] = field(default_factory=list)
+    work_modes: AbstractSet[str] = frozenset({"on_site", "hybrid", "remote"})
+    schedule: Schedule = "any"
+    lat: float | None = None
+    lon: float | None = None
+    street_code: str | None = None
+    centre_code: str | None = None
+    commute_limit_km: float | None = None
+    expected_wage: int | None = None
+    language: Language = "zh"
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PostingDoc:
+    """A posting as the matcher sees it; ``embedding`` is an optional precomputed (dim,) vector."""
+
+    id: str
+    title: str = ""
+    text: str = ""
+    required_skills: list[str] = field(default_factory=list)
+    optional_skills: list[str] = field(default_factory=list)
+    offers: list[Offer] = field(default_factory=list)
+    work_mode: WorkMode = "on_site"
+    schedule: Schedule = "any"
+    lat: float | None = None
+    lon: float | None = None
+    street_code: str | None = None
+    centre_code: str | None = None
+    wage_min: int | None = None
+    wage_max: int | None = None
+    status: str = "open"  # only "open" can match
+    expires_at: datetime | None = None
+    posted_at: datetime | None = None
+    embedding: npt.NDArray[np.float32] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Why a result matched; ``text`` is plain language in the reader's language."""
+
+    matched_skills: list[str]
+    missing_skills: list[str]
+    needs_met: list[str]
+    needs_arrangeable: list[str]
+    needs_unmet: list[str]
+    distance_km: float | None
+    top_signal: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One ranked result: ``score`` in [0, 1]; ``signals`` each in [0, 1]; shares sum to 1."""
+
+    id: str
+    score: float
+    signals: dict[str, float]
+    contributions: dict[str, float]
+    explanation: Explanation
