@@ -8,7 +8,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_importing_matcher_loads_no_web_or_database_package() -> None:
     code = (
         "import sys, matcher, matcher.ranker, matcher.evaluation;"
-        "bad = [m for m in ('fastapi', 'sqlmodel', 'sqlalchemy', 'api', 'models') if m in sys.modules];"
+        "names = ('fastapi', 'sqlmodel', 'sqlalchemy', 'api', 'models');"
+        "bad = [m for m in names if m in sys.modules];"
         "print(','.join(bad))"
     )
     out = subprocess.run(

@@ -111,7 +111,9 @@ def test_needs_fit_counts_arrangeable_half() -> None:
         [Offer("lift"), Offer("job_coach", "arrangeable")],
     )
     assert fit is not None
-    assert (fit.met, fit.arrangeable, fit.unmet_preferred) == (["lift"], ["job_coach"], ["quiet_space"])
+    assert fit.met == ["lift"]
+    assert fit.arrangeable == ["job_coach"]
+    assert fit.unmet_preferred == ["quiet_space"]
     assert fit.score == pytest.approx(1.5 / 3)
     assert needs_fit([], [Offer("lift")]) is None
 
