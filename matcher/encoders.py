@@ -134,7 +134,11 @@ class SentenceTransformerEncoder:
     def dim(self) -> int:
         """Width of one embedding (loads the model)."""
         model = self._load()
-        size = model.get_sentence_embedding_dimension()
+        # sentence-transformers renamed the method; accept both spellings.
+        getter = getattr(model, "get_embedding_dimension", None)
+        if getter is None:
+            getter = model.get_sentence_embedding_dimension
+        size = getter()
         if size is None:
             raise MatcherError(f"model {self.model_name_or_path} does not state its dimension")
         return int(size)

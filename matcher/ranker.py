@@ -215,8 +215,10 @@ class Ranker:
         ids = [p.id for p in docs]
         if len(set(ids)) != len(ids):
             raise MatcherError("posting ids must be unique")
+        # Only ask the encoder (and so load its model) when something must be encoded.
         given = next((p.embedding for p in docs if p.embedding is not None), None)
-        dim = int(np.asarray(given).size) if given is not None else self.encoder.dim
+        all_given = given is not None and all(p.embedding is not None for p in docs)
+        dim = int(np.asarray(given).size) if all_given else self.encoder.dim
         self._reset(len(docs), dim)
         self.lexical_ = CharTfidf() if self.lexical is None else self.lexical
         texts = [posting_text(p) for p in docs]
