@@ -377,3 +377,45 @@ class AuditLog(SQLModel, table=True):
     purpose: str = Field(default="", max_length=200)
     request_id: str = Field(default="", max_length=64)
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+# --- matching --------------------------------------------------------------------------
+
+
+class Embedding(SQLModel, table=True):
+    """A stored text vector of a seeker profile or a posting, per model and text version.
+
+    `text_hash` is the hash of the exact text embedded: a changed text or model re-embeds
+    only what changed.
+    """
+
+    __table_args__ = (sa.UniqueConstraint("owner_type", "owner_id", "model"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_type: str = Field(max_length=16)  # "seeker" or "posting"
+    owner_id: int = Field(index=True)
+    model: str = Field(max_length=200)
+    text_hash: str = Field(max_length=64)
+    dim: int
+    vector: bytes = Field(sa_type=sa.LargeBinary)  # float32, L2-normalised
+    updated_at: datetime = created_at_field()
+
+
+class MatchFeedbackBase(SQLModel):
+    kind: str = Field(max_length=16)  # "saved" or "dismissed"
+    reason: str = Field(default="", max_length=500)
+
+
+class MatchFeedback(MatchFeedbackBase, table=True):
+    """A seeker's (or their caseworker's) reaction to a match, kept as a label for learning."""
+
+    __tablename__: ClassVar[str] = "match_feedback"
+    __table_args__ = (sa.UniqueConstraint("seeker_id", "posting_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    seeker_id: int = Field(foreign_key="seeker_profile.id", index=True)
+    posting_id: int = Field(foreign_key="posting.id", index=True)
+    actor_id: int | None = Field(default=None, foreign_key="account.id")
+    score: float | None = None  # the match score shown when the feedback was given
+    created_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
+from alembic import op
 
 import models.base
-from alembic import op
 ${imports if imports else ""}
 
 revision: str = ${repr(up_revision)}
