@@ -1,6 +1,7 @@
 """Engine, sessions and migrations. Nothing here runs at import time."""
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from sqlmodel import Session, create_engine
 
 import models
 
+log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(models.__file__).parent / "migrations"
 
 
@@ -82,13 +84,39 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
         command.downgrade(cfg, revision)
 
 
+AFTER_COMMIT = "jobmatch_after_commit"
+
+
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run callback once the session's transaction has committed (not on rollback)."""
+    session.info.setdefault(AFTER_COMMIT, []).append(callback)
+
+
+def commit(session: Session) -> None:
+    """Commit, then run the after-commit callbacks; a failing callback is logged, not raised:
+    the data is already stored."""
+    session.commit()
+    callbacks: list[Callable[[], None]] = session.info.pop(AFTER_COMMIT, [])
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:
+            log.exception("after-commit callback failed")
+
+
+def discard(session: Session) -> None:
+    """Roll back and forget the after-commit callbacks."""
+    session.rollback()
+    session.info.pop(AFTER_COMMIT, None)
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session for jobs and scripts: commits on success, rolls back on error."""
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
-            session.commit()
         except BaseException:
-            session.rollback()
+            discard(session)
             raise
+        commit(session)

@@ -9,7 +9,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from api.db import read_only
+from api.db import commit, discard, read_only
 from api.errors import DomainError, InvalidInput, NotAuthenticated, PermissionDenied
 from api.schemas.common import PageParams
 from api.services import auth as auth_service
@@ -47,17 +47,17 @@ def get_session(request: Request) -> Iterator[Session]:
             yield session
         except DomainError as exc:
             if exc.keep_changes:
-                session.commit()
+                commit(session)
             else:
-                session.rollback()
+                discard(session)
             raise
         except BaseException:
-            session.rollback()
+            discard(session)
             raise
         try:
-            session.commit()
+            commit(session)
         except BaseException:
-            session.rollback()
+            discard(session)
             raise
 
 
