@@ -88,9 +88,7 @@ def top_ids(
     return [doc_ids[i] for i in order]
 
 
-def run_by_scores(
-    data: EvalSet, score_block: ScoreFn, block: int = 512
-) -> dict[str, list[str]]:
+def run_by_scores(data: EvalSet, score_block: ScoreFn, block: int = 512) -> dict[str, list[str]]:
     """A run from a function giving the (b, n_docs) scores of queries [start, stop)."""
     run: dict[str, list[str]] = {}
     for start in range(0, len(data.query_ids), block):

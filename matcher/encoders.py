@@ -112,9 +112,10 @@ class SentenceTransformerEncoder:
                 folder = Path(target).expanduser()
                 if not folder.is_dir():
                     raise MatcherError(f"model folder {folder} does not exist")
-                if not (folder / "modules.json").is_file() and not (
-                    folder / "config.json"
-                ).is_file():
+                if (
+                    not (folder / "modules.json").is_file()
+                    and not (folder / "config.json").is_file()
+                ):
                     raise MatcherError(
                         f"model folder {folder} is not a sentence-transformers model"
                         " (no modules.json or config.json)"

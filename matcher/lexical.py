@@ -111,9 +111,9 @@ class BM25:
         norm = self.k1 * (1 - self.b + self.b * lengths / max(avg, 1e-9))
         rows = np.repeat(np.arange(n_docs), np.diff(tf.indptr))
         weighted = tf.copy()
-        weighted.data = (
-            tf.data * (self.k1 + 1) / (tf.data + norm[rows]) * idf[tf.indices]
-        ).astype(np.float32)
+        weighted.data = (tf.data * (self.k1 + 1) / (tf.data + norm[rows]) * idf[tf.indices]).astype(
+            np.float32
+        )
         self.inverted_ = inverted(weighted)
         return self
 

@@ -189,6 +189,30 @@ class Ranker:
         """Number of indexed postings."""
         return len(self._slot) if self._fitted else 0
 
+    def memory_bytes(self) -> int:
+        """Bytes held by the index arrays (vectors, lexical matrix, constraint columns)."""
+        self._check()
+        arrays: list[Any] = [
+            self._emb,
+            self._alive,
+            self._open,
+            self._expires,
+            self._posted,
+            self._mode,
+            self._sched,
+            self._lang,
+            self._lat,
+            self._lon,
+            self._wage,
+            self._lex_stale,
+            *self._offer_any.values(),
+            *self._offer_now.values(),
+        ]
+        total = sum(int(a.nbytes) for a in arrays)
+        for matrix in (self._lex_main, self._lex_sample, *self._lex_delta.values()):
+            total += int(matrix.data.nbytes + matrix.indices.nbytes + matrix.indptr.nbytes)
+        return total
+
     # --- fitting and updates --------------------------------------------------------------
 
     def _embed(self, postings: Sequence[PostingDoc]) -> FloatArray:
@@ -376,9 +400,7 @@ class Ranker:
 
     # --- side signals on a candidate pool (NaN = unknown) --------------------------------
 
-    def _side(
-        self, q: _Query, pool: IntArray, now_ts: float
-    ) -> dict[str, npt.NDArray[np.float64]]:
+    def _side(self, q: _Query, pool: IntArray, now_ts: float) -> dict[str, npt.NDArray[np.float64]]:
         s = q.seeker
         m = pool.shape[0]
         nan = np.full(m, np.nan)
@@ -562,8 +584,14 @@ class Ranker:
             self._match(
                 q,
                 int(pool[j]),
-                (float(d[j]), float(lex[j]), float(zd[j]), float(zl[j]), float(share[j]),
-                 float(text[j])),
+                (
+                    float(d[j]),
+                    float(lex[j]),
+                    float(zd[j]),
+                    float(zl[j]),
+                    float(share[j]),
+                    float(text[j]),
+                ),
                 now,
             )
             for j in order
