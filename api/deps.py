@@ -13,6 +13,7 @@ from api.db import commit, discard, read_only
 from api.errors import DomainError, InvalidInput, NotAuthenticated, PermissionDenied
 from api.schemas.common import PageParams
 from api.services import auth as auth_service
+from api.services.matching import MatchIndex, track_changes
 from api.settings import Settings
 from models import Account, AuditLog, AuthSession
 from models.base import Role
@@ -43,6 +44,9 @@ def get_session(request: Request) -> Iterator[Session]:
     if request.method in SAFE_METHODS:
         engine = read_only(engine)
     with Session(engine, expire_on_commit=False) as session:
+        index = getattr(request.app.state, "match_index", None)
+        if index is not None and request.method not in SAFE_METHODS:
+            track_changes(session, index)
         try:
             yield session
         except DomainError as exc:
@@ -185,3 +189,11 @@ def allow_for(*roles: Role) -> Any:
 
 
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1, description="a positive id")]
+
+
+def get_match_index(request: Request) -> MatchIndex:
+    index: MatchIndex = request.app.state.match_index
+    return index
+
+
+IndexDep = Annotated[MatchIndex, Depends(get_match_index)]

@@ -12,7 +12,8 @@ from api.db import make_engine
 from api.deps import PUBLIC, SessionDep
 from api.errors import install_error_handlers
 from api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
-from api.routers import auth, catalog, employers, postings, seekers
+from api.routers import auth, catalog, employers, matches, postings, seekers
+from api.services.matching import build_match_index
 from api.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.state.engine = engine or make_engine(
             settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
         )
+        app.state.match_index = build_match_index(settings, app.state.engine)
         try:
             yield
         finally:
@@ -58,4 +60,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     return app
 
 
-ROUTERS = (auth.router, seekers.router, employers.router, postings.router, catalog.router)
+ROUTERS = (
+    auth.router,
+    seekers.router,
+    employers.router,
+    postings.router,
+    catalog.router,
+    matches.router,
+)

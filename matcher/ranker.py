@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Self
@@ -23,8 +23,11 @@ from matcher.signals import (
     DEFAULT_COMMUTE_KM,
     EARTH_RADIUS_KM,
     FRESHNESS_HALF_LIFE_DAYS,
+    REQUIRED_SHARE,
     SAME_CENTRE_SCORE,
     SAME_STREET_SCORE,
+    NeedsFit,
+    SkillCoverage,
     _skill_key,
     distance_km,
     freshness,
@@ -69,6 +72,59 @@ def _aware(now: datetime | None) -> datetime:
 
 def _timestamp(value: datetime | None, missing: float) -> float:
     return missing if value is None else value.timestamp()
+
+
+_MaskCache = dict[tuple[frozenset[str], str], tuple[BoolArray, int]]
+
+
+def top_indices(scores: FloatArray, take: int) -> IntArray:
+    """Indices of the ``take`` largest finite scores, unordered (fewer if fewer are finite).
+
+    A threshold estimated on a strided sample keeps the selection to one pass over the
+    array plus a partition of the few survivors, instead of a partition of all of it.
+    """
+    n = scores.shape[0]
+    if take >= n:
+        out: IntArray = np.flatnonzero(np.isfinite(scores))
+        return out
+    step = max(1, n // 4096)
+    if step > 1:
+        sample = scores[::step]
+        rank = min(sample.size - 1, int(take / step * 1.5) + 2)
+        thr = float(np.partition(sample, sample.size - 1 - rank)[sample.size - 1 - rank])
+        if math.isfinite(thr):
+            cand = np.flatnonzero(scores >= thr)
+            if cand.size >= take:
+                part = np.argpartition(-scores[cand], take - 1)[:take]
+                out = cand[part]
+                return out
+    finite = np.flatnonzero(np.isfinite(scores))
+    if finite.size <= take:
+        return finite
+    out = finite[np.argpartition(-scores[finite], take - 1)[:take]]
+    return out
+
+
+def gather_rows(
+    matrix: sp.csr_matrix, rows: IntArray
+) -> tuple[IntArray, npt.NDArray[np.int32], npt.NDArray[Any]]:
+    """(position in ``rows``, column, value) of every stored entry of the given CSR rows."""
+    start = matrix.indptr[rows].astype(np.int64)
+    lengths = matrix.indptr[rows + 1] - start
+    total = int(lengths.sum())
+    owner = np.repeat(np.arange(rows.size), lengths)
+    offsets = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    at = offsets + np.repeat(start, lengths)
+    return owner, matrix.indices[at], matrix.data[at]
+
+
+def row_dot(matrix: sp.csr_matrix, rows: IntArray, vector: npt.NDArray[Any]) -> FloatArray:
+    """Dot of each given CSR row with a dense vector, without building a sub-matrix."""
+    owner, cols, vals = gather_rows(matrix, rows)
+    out: FloatArray = np.bincount(owner, weights=vals * vector[cols], minlength=rows.size).astype(
+        np.float32
+    )
+    return out
 
 
 @dataclass(slots=True)
@@ -130,7 +186,11 @@ class Ranker:
         self._offer_any: dict[str, BoolArray] = {}
         self._offer_now: dict[str, BoolArray] = {}
         self._postings: list[PostingDoc | None] = [None] * cap
-        self._skill_keys: list[tuple[list[str], list[str]] | None] = [None] * cap
+        # Skills as a vocabulary of names and, per slot, the column ids of required/optional
+        # skills; the slot x skill matrices are rebuilt lazily after a change.
+        self._skill_vocab: dict[str, int] = {}
+        self._skill_ids: list[tuple[list[int], list[int]] | None] = [None] * cap
+        self._skill_csr: tuple[sp.csr_matrix, sp.csr_matrix] | None = None
         self._slot: dict[str, int] = {}
         self._free: list[int] = []
         self._lex_delta: dict[int, sp.csr_matrix] = {}
@@ -166,7 +226,7 @@ class Ranker:
         self._street += [None] * extra
         self._centre += [None] * extra
         self._postings += [None] * extra
-        self._skill_keys += [None] * extra
+        self._skill_ids += [None] * extra
 
     def _check(self) -> None:
         if not self._fitted:
@@ -286,9 +346,15 @@ class Ranker:
                 table[offer.code][slot] = table[offer.code][slot] or on
         self._postings[slot] = p
         has_skills = p.required_skills or p.optional_skills
-        self._skill_keys[slot] = (
-            (list(p.required_skills), list(p.optional_skills)) if has_skills else None
+        self._skill_ids[slot] = (
+            (
+                [self._skill_id(x) for x in p.required_skills],
+                [self._skill_id(x) for x in p.optional_skills],
+            )
+            if has_skills
+            else None
         )
+        self._skill_csr = None
         self._slot[p.id] = slot
 
     def add_or_update(self, posting: PostingDoc) -> None:
@@ -316,7 +382,8 @@ class Ranker:
             return False
         self._alive[slot] = False
         self._postings[slot] = None
-        self._skill_keys[slot] = None
+        self._skill_ids[slot] = None
+        self._skill_csr = None
         self._emb[slot] = 0.0
         self._lex_stale[slot] = True
         self._lex_delta.pop(slot, None)
@@ -362,29 +429,54 @@ class Ranker:
             return out
         return sp.csr_matrix(sp.vstack([self._lex_row(int(s)) for s in slots]), dtype=np.float32)
 
+    def _lex_scores(self, slots: IntArray, query: sp.csr_matrix) -> FloatArray:
+        """Lexical cosine of one query row with the postings in ``slots``: shape (len(slots),)."""
+        dense_q = np.zeros(self._lex_main.shape[1], dtype=np.float32)
+        dense_q[query.indices] = query.data
+        main = slots < self._lex_main.shape[0]
+        out = np.zeros(slots.size, dtype=np.float32)
+        out[main] = row_dot(self._lex_main, slots[main], dense_q)
+        stale = ~main | self._lex_stale[slots]
+        for j in np.flatnonzero(stale):
+            row = self._lex_delta.get(int(slots[j]))
+            out[j] = 0.0 if row is None else float(row.data @ dense_q[row.indices])
+        return out
+
     # --- constraints, vectorised ---------------------------------------------------------
 
-    def _feasible(self, seeker: SeekerDoc, now_ts: float) -> BoolArray:
-        n = self._n
-        mask = self._alive[:n] & self._open[:n] & (self._expires[:n] > now_ts)
-        modes = [MODES.index(m) for m in seeker.work_modes if m in MODES]
-        mask &= np.isin(self._mode[:n], modes)
-        if seeker.schedule not in ("any", "flexible"):
-            s = self._sched[:n]
-            wanted = SCHEDULES.index(seeker.schedule)
-            mask &= (s == wanted) | (s >= 2)  # flexible or any on the posting side
+    def _base_mask(self, seeker: SeekerDoc, now_ts: float, cache: _MaskCache) -> BoolArray:
+        """Open, unexpired postings of an accepted work mode and schedule (cached per kind)."""
+        key = (frozenset(seeker.work_modes), seeker.schedule)
+        if key not in cache:
+            n = self._n
+            mask = self._alive[:n] & self._open[:n] & (self._expires[:n] > now_ts)
+            modes = [MODES.index(m) for m in seeker.work_modes if m in MODES]
+            mask &= np.isin(self._mode[:n], modes)
+            if seeker.schedule not in ("any", "flexible"):
+                s = self._sched[:n]
+                wanted = SCHEDULES.index(seeker.schedule)
+                mask &= (s == wanted) | (s >= 2)  # flexible or any on the posting side
+            cache[key] = (mask, int(mask.sum()))
+        return cache[key][0]
+
+    def _strict_ok(self, seeker: SeekerDoc, slots: IntArray) -> BoolArray:
+        """Essential needs offered and within the commute limit, for the given slots."""
+        ok = np.ones(slots.size, dtype=bool)
         for need in seeker.needs:
             if need.essential:
                 offered = self._offer_any.get(need.code)
                 if offered is None:
-                    return np.zeros(n, dtype=bool)
-                mask &= offered[:n]
-        known = seeker.lat is not None and seeker.lon is not None
-        if seeker.commute_limit_km is not None and known:
-            dist = self._distances(seeker, np.arange(n))
-            too_far = (dist > seeker.commute_limit_km) & (self._mode[:n] != MODES.index("remote"))
-            mask &= ~too_far  # NaN distances (unknown place) compare False: kept
-        return mask
+                    return np.zeros(slots.size, dtype=bool)
+                ok &= offered[slots]
+        if (
+            seeker.commute_limit_km is not None
+            and seeker.lat is not None
+            and seeker.lon is not None
+        ):
+            dist = self._distances(seeker, slots)
+            remote = self._mode[slots] == MODES.index("remote")
+            ok &= ~((dist > seeker.commute_limit_km) & ~remote)  # unknown place (NaN) is kept
+        return ok
 
     def _distances(self, seeker: SeekerDoc, slots: IntArray) -> npt.NDArray[np.float64]:
         if seeker.lat is None or seeker.lon is None:
@@ -443,37 +535,78 @@ class Ranker:
         out["skills"] = self._skills(q, pool)
         return out
 
+    def _skill_id(self, name: str) -> int:
+        return self._skill_vocab.setdefault(name, len(self._skill_vocab))
+
+    def _skill_matrices(self) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        if self._skill_csr is None:
+            shape = (self._n, max(1, len(self._skill_vocab)))
+            mats = []
+            for part in (0, 1):
+                lists = [[] if ids is None else ids[part] for ids in self._skill_ids[: self._n]]
+                indptr = np.zeros(self._n + 1, dtype=np.int64)
+                np.cumsum([len(x) for x in lists], out=indptr[1:])
+                cols = np.fromiter((c for x in lists for c in x), dtype=np.int64)
+                data = np.ones(cols.size, dtype=np.float64)
+                mats.append(sp.csr_matrix((data, cols, indptr), shape=shape))
+            self._skill_csr = (mats[0], mats[1])
+        return self._skill_csr
+
     def _skills(self, q: _Query, pool: IntArray) -> npt.NDArray[np.float64]:
+        """Skill coverage of the pool's postings, NaN where a posting lists none."""
+        if not self._skill_vocab:
+            return np.full(pool.shape[0], np.nan)
+        req, opt = self._skill_matrices()
+        names = list(self._skill_vocab)
         have = [_skill_key(x) for x in q.seeker.skills]
         text_key = _skill_key(q.seeker.text)
-        memo: dict[str, bool] = {}
-
-        def hit(skill: str) -> bool:
-            if skill not in memo:
-                memo[skill] = skill_matches(skill, have, text_key)
-            return memo[skill]
-
-        out = np.full(pool.shape[0], np.nan)
-        for j, slot in enumerate(pool):
-            keys = self._skill_keys[slot]
-            if keys is None:
-                continue
-            req, opt = keys
-            r = sum(map(hit, req)) / len(req) if req else None
-            o = sum(map(hit, opt)) / len(opt) if opt else None
-            if r is None:
-                out[j] = o or 0.0
-            elif o is None:
-                out[j] = r
-            else:
-                out[j] = 0.8 * r + 0.2 * o
+        hit = np.zeros(req.shape[1])
+        counts = []
+        for matrix in (req, opt):
+            owner, cols, _ = gather_rows(matrix, pool)
+            for col in np.unique(cols):
+                hit[col] = skill_matches(names[col], have, text_key)
+            counts.append(
+                (
+                    np.bincount(owner, weights=hit[cols], minlength=pool.size),
+                    np.bincount(owner, minlength=pool.size).astype(np.float64),
+                )
+            )
+        (r_hit, r_n), (o_hit, o_n) = counts
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r = r_hit / r_n
+            o = o_hit / o_n
+        both = REQUIRED_SHARE * r + (1 - REQUIRED_SHARE) * o
+        out: npt.NDArray[np.float64] = np.where(
+            r_n > 0, np.where(o_n > 0, both, r), np.where(o_n > 0, o, np.nan)
+        )
         return out
 
     # --- ranking --------------------------------------------------------------------------
 
+    def _encode_seekers(self, seekers: Sequence[SeekerDoc], texts: list[str]) -> FloatArray:
+        """Query vectors: the stored ones where given, the encoder for the rest."""
+        missing = [i for i, s in enumerate(seekers) if s.embedding is None]
+        if len(missing) == len(seekers):
+            return self.encoder.encode_queries(texts)
+        out = np.zeros((len(seekers), self._dim), dtype=np.float32)
+        for i, s in enumerate(seekers):
+            if s.embedding is not None:
+                vec = np.asarray(s.embedding, dtype=np.float32).ravel()
+                if vec.shape[0] != self._dim:
+                    raise MatcherError(
+                        f"seeker {s.id} has an embedding of width {vec.shape[0]},"
+                        f" the index has {self._dim}"
+                    )
+                norm = float(np.linalg.norm(vec))
+                out[i] = vec / norm if norm > 0 else vec
+        if missing:
+            out[missing] = self.encoder.encode_queries([texts[i] for i in missing])
+        return out
+
     def _prepare(self, seekers: Sequence[SeekerDoc]) -> tuple[list[_Query], FloatArray, Any]:
         texts = [seeker_text(s) for s in seekers]
-        dense = self.encoder.encode_queries(texts)
+        dense = self._encode_seekers(seekers, texts)
         if dense.shape[1] != self._dim:
             raise MatcherError(
                 f"encoder {self.encoder.name} gives width {dense.shape[1]}, index has {self._dim}"
@@ -512,6 +645,8 @@ class Ranker:
         n_alive = float(alive.sum())
         emb = self._emb[:n]
         sample_scores = np.asarray((self._lex_sample @ lex_q.T).toarray(), dtype=np.float32)
+        masks: _MaskCache = {}
+        weights = self.weights.signal_weights()
         results: list[list[Match]] = []
         for start in range(0, len(queries), self.block_size):
             stop = min(start + self.block_size, len(queries))
@@ -531,17 +666,29 @@ class Ranker:
                         sample_scores[:, j],
                         k,
                         moment,
+                        masks,
+                        weights,
                     )
                 )
         return results
 
-    def _pool(self, feasible: BoolArray, dense: FloatArray) -> IntArray:
-        idx = np.flatnonzero(feasible)
-        if idx.size <= self.candidates:
-            return idx
-        part = np.argpartition(-dense[idx], self.candidates - 1)[: self.candidates]
-        out: IntArray = idx[part]
-        return out
+    def _pool(self, seeker: SeekerDoc, dense: FloatArray, base: BoolArray, n_base: int) -> IntArray:
+        """The ``candidates`` feasible slots with the highest dense score (all if fewer)."""
+        if n_base <= self.candidates:
+            idx = np.flatnonzero(base)
+            out: IntArray = idx[self._strict_ok(seeker, idx)]
+            return out
+        masked = np.where(base, dense, -np.inf)
+        take = self.candidates
+        while True:
+            top = top_indices(masked, take)
+            ok = top[self._strict_ok(seeker, top)]
+            if ok.size > self.candidates:
+                keep = np.argpartition(-masked[ok], self.candidates - 1)[: self.candidates]
+                return ok[keep]
+            if ok.size == self.candidates or take >= n_base:
+                return ok
+            take *= 4  # many of the closest postings fail a constraint: look further
 
     def _rank_one(
         self,
@@ -553,13 +700,17 @@ class Ranker:
         lex_sample: FloatArray,
         k: int,
         now: datetime,
+        masks: _MaskCache,
+        weights: dict[str, float],
     ) -> list[Match]:
-        feasible = self._feasible(q.seeker, now.timestamp())
-        pool = self._pool(feasible, dense_row)
+        base = self._base_mask(q.seeker, now.timestamp(), masks)
+        pool = self._pool(
+            q.seeker, dense_row, base, masks[(frozenset(q.seeker.work_modes), q.seeker.schedule)][1]
+        )
         if pool.size == 0:
             return []
         d = dense_row[pool]
-        lex = np.asarray((self._lex_rows(pool) @ lex_row.T).toarray(), dtype=np.float32).ravel()
+        lex = self._lex_scores(pool, lex_row)
         zd = zscore(d, d_mean, d_std) if q.dense_ok else np.zeros_like(d)
         zl = (
             zscore(lex, float(lex_sample.mean()), float(lex_sample.std()))
@@ -570,7 +721,7 @@ class Ranker:
         fused = share * zd + (1 - share) * zl
         text = self.weights.text_relevance(fused).astype(np.float64)
         side = self._side(q, pool, now.timestamp())
-        w = self.weights.signal_weights()
+        w = weights
         total = np.zeros(pool.size)
         text_weight = np.full(pool.size, w["text"])
         for name in SIDE_SIGNALS:
@@ -593,6 +744,7 @@ class Ranker:
                     float(text[j]),
                 ),
                 now,
+                weights,
             )
             for j in order
         ]
@@ -619,6 +771,7 @@ class Ranker:
         slot: int,
         channels: tuple[float, float, float, float, float, float],
         now: datetime,
+        weights: dict[str, float],
     ) -> Match:
         posting = self._postings[slot]
         assert posting is not None  # alive slots hold their posting
@@ -627,7 +780,7 @@ class Ranker:
             q.seeker,
             posting,
             TextChannels(dense, lexical, text, dense_part(share, zd, zl)),
-            self.weights,
+            weights,
             now,
             labels=self.labels,
             half_life_days=self.freshness_half_life_days,
@@ -644,18 +797,14 @@ class TextChannels:
     dense_part: float
 
 
-def side_signals(
-    seeker: SeekerDoc,
-    posting: PostingDoc,
-    now: datetime,
-    half_life_days: float = FRESHNESS_HALF_LIFE_DAYS,
-) -> dict[str, float | None]:
-    """The side signals of one pair, each in [0, 1] or None when unknown."""
+def _pair_signals(
+    seeker: SeekerDoc, posting: PostingDoc, now: datetime, half_life_days: float
+) -> tuple[dict[str, float | None], SkillCoverage | None, NeedsFit | None]:
     skills = skill_coverage(
         seeker.skills, posting.required_skills, posting.optional_skills, seeker.text
     )
     needs = needs_fit(seeker.needs, posting.offers)
-    return {
+    side: dict[str, float | None] = {
         "skills": None if skills is None else skills.score,
         "needs": None if needs is None else needs.score,
         "location": location_fit(seeker, posting),
@@ -663,32 +812,42 @@ def side_signals(
         "freshness": freshness(posting.posted_at, now, half_life_days),
         "fit": mode_schedule_fit(seeker, posting),
     }
+    return side, skills, needs
+
+
+def side_signals(
+    seeker: SeekerDoc,
+    posting: PostingDoc,
+    now: datetime,
+    half_life_days: float = FRESHNESS_HALF_LIFE_DAYS,
+) -> dict[str, float | None]:
+    """The side signals of one pair, each in [0, 1] or None when unknown."""
+    return _pair_signals(seeker, posting, now, half_life_days)[0]
 
 
 def score_pair(
     seeker: SeekerDoc,
     posting: PostingDoc,
     channels: TextChannels,
-    weights: FusionWeights,
+    weights: Mapping[str, float],
     now: datetime,
     labels: Labels | None = None,
     half_life_days: float = FRESHNESS_HALF_LIFE_DAYS,
     for_employer: bool = False,
     language: Language | None = None,
 ) -> Match:
-    """Score and explain one pair; the Match id is the posting's (or the seeker's for employers)."""
-    side = side_signals(seeker, posting, now, half_life_days)
-    scored = combine(weights.signal_weights(), channels.text, side, channels.dense_part)
+    """Score and explain one pair; the Match id is the posting's (or the seeker's for employers).
+
+    ``weights`` are ``FusionWeights.signal_weights()`` (text and side signals, summing to 1).
+    """
+    side, skills, needs = _pair_signals(seeker, posting, now, half_life_days)
+    scored = combine(weights, channels.text, side, channels.dense_part)
     signals = {
         "dense": min(1.0, max(0.0, channels.dense)),
         "lexical": min(1.0, max(0.0, channels.lexical)),
         "text": channels.text,
         **{name: value for name, value in side.items() if value is not None},
     }
-    skills = skill_coverage(
-        seeker.skills, posting.required_skills, posting.optional_skills, seeker.text
-    )
-    needs = needs_fit(seeker.needs, posting.offers)
     dist = distance_km(seeker, posting)
     if for_employer:
         # Only what the posting's offers address; no place finer than a kilometre.
@@ -825,6 +984,7 @@ class CandidateRanker:
         zd = zscore(dense, float(dense.mean()), float(dense.std()))
         zl = zscore(lex, float(lex.mean()), float(lex.std()))
         plang = detect_language(text)
+        weights = self.weights.signal_weights()
         results: list[Match] = []
         for i, seeker in enumerate(self.seekers_):
             if violations(seeker, posting, moment):
@@ -843,7 +1003,7 @@ class CandidateRanker:
                     seeker,
                     posting,
                     channels,
-                    self.weights,
+                    weights,
                     moment,
                     labels=self.labels,
                     half_life_days=self.freshness_half_life_days,

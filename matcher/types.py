@@ -53,6 +53,8 @@ class SeekerDoc:
     commute_limit_km: float | None = None
     expected_wage: int | None = None
     language: Language = "zh"
+    # The stored query encoding of this profile's text, (dim,); encoded on demand when None.
+    embedding: npt.NDArray[np.float32] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

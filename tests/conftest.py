@@ -108,6 +108,8 @@ def settings(engine: Engine) -> Settings:
         database_url=engine.url.render_as_string(hide_password=False),
         max_body_bytes=64 * 1024,
         scheduler_enabled=False,
+        embedding_model="hashing",  # fast and deterministic; the real models have own tests
+        index_poll_seconds=0.0,
     )
 
 

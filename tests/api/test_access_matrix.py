@@ -59,6 +59,11 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/accounts"): frozenset({A}),
     ("GET", "/accounts"): frozenset({A}),
     ("POST", "/accounts/{account_id}/disable"): frozenset({A}),
+    ("GET", "/seekers/{seeker_id}/matches"): frozenset({S, C}),
+    ("GET", "/postings/{posting_id}/candidates"): EMP_STAFF,
+    ("PUT", "/seekers/{seeker_id}/feedback/{posting_id}"): frozenset({S, C}),
+    ("DELETE", "/seekers/{seeker_id}/feedback/{posting_id}"): frozenset({S, C}),
+    ("GET", "/seekers/{seeker_id}/feedback"): frozenset({S, C}),
 }
 UNDOCUMENTED = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 

@@ -1,0 +1,265 @@
+"""Matches for a seeker, candidates for a posting, and feedback on matches."""
+
+from dataclasses import replace
+from typing import Literal
+
+from sqlmodel import Session, col, select
+
+from api.deps import Principal
+from api.errors import NotFound
+from api.schemas.common import PageParams
+from api.schemas.matching import (
+    CandidateOut,
+    CandidatePage,
+    ExplanationOut,
+    FeedbackIn,
+    FeedbackOut,
+    MatchOut,
+    MatchPage,
+    PostingSummary,
+)
+from api.services import employers as employer_service
+from api.services import seekers as seeker_service
+from api.services.matching import (
+    POSTING,
+    SEEKER,
+    MatchIndex,
+    candidate_pseudonym,
+    embed_stale,
+    load_posting_docs,
+    load_seeker_docs,
+)
+from matcher import Match, SeekerDoc
+from models import Employer, MatchFeedback, Posting, SeekerProfile
+from models.base import Role, WorkMode, utcnow
+
+# Matches and candidates are ranked this deep; pages walk through these.
+MAX_RESULTS = 200
+
+
+def _explanation(match: Match) -> ExplanationOut:
+    e = match.explanation
+    return ExplanationOut(
+        text=e.text,
+        matched_skills=e.matched_skills,
+        missing_skills=e.missing_skills,
+        needs_met=e.needs_met,
+        needs_arrangeable=e.needs_arrangeable,
+        needs_unmet=e.needs_unmet,
+        distance_km=e.distance_km,
+        top_signal=e.top_signal,
+    )
+
+
+def _seeker_query(session: Session, index: MatchIndex, profile: SeekerProfile) -> SeekerDoc:
+    sid = profile.id or 0
+    doc = load_seeker_docs(session, [sid], index.model)[sid]
+    if doc.embedding is None:  # written a moment ago by another process: embed it now
+        embed_stale(session, index.encoder, SEEKER, ids=[sid])
+        doc = load_seeker_docs(session, [sid], index.model)[sid]
+    return doc
+
+
+def list_matches(
+    session: Session,
+    index: MatchIndex,
+    principal: Principal,
+    seeker_id: int,
+    page: PageParams,
+    *,
+    work_mode: WorkMode | None = None,
+    max_distance_km: float | None = None,
+    min_score: float = 0.0,
+    include_dismissed: bool = False,
+) -> MatchPage:
+    """Open postings ranked for the seeker, with reasons; dismissed ones hidden by default."""
+    profile = seeker_service.get_profile(session, principal, seeker_id)
+    if profile.closed_at is not None:
+        return MatchPage(items=[], total=0, limit=page.limit, offset=page.offset)
+    index.sync(session)
+    doc = _seeker_query(session, index, profile)
+    if work_mode is not None:
+        doc = replace(doc, work_modes=frozenset(doc.work_modes) & {work_mode.value})
+    if max_distance_km is not None:
+        limit = doc.commute_limit_km
+        doc = replace(
+            doc, commute_limit_km=max_distance_km if limit is None else min(limit, max_distance_km)
+        )
+    feedback = {
+        f.posting_id: f.kind
+        for f in session.exec(select(MatchFeedback).where(MatchFeedback.seeker_id == seeker_id))
+    }
+    ranked = [
+        m
+        for m in index.matches_for(doc, MAX_RESULTS)
+        if m.score >= min_score and (include_dismissed or feedback.get(int(m.id)) != "dismissed")
+    ]
+    window = ranked[page.offset : page.offset + page.limit]
+    postings = _summaries(session, [int(m.id) for m in window])
+    items = [
+        MatchOut(
+            posting=postings[int(m.id)],
+            score=round(m.score, 4),
+            signals={k: round(v, 4) for k, v in m.signals.items()},
+            contributions={k: round(v, 4) for k, v in m.contributions.items()},
+            explanation=_explanation(m),
+            feedback=feedback.get(int(m.id)),  # type: ignore[arg-type]
+        )
+        for m in window
+        if int(m.id) in postings
+    ]
+    return MatchPage(items=items, total=len(ranked), limit=page.limit, offset=page.offset)
+
+
+def _summaries(session: Session, ids: list[int]) -> dict[int, PostingSummary]:
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(Posting, Employer)
+        .join(Employer, col(Employer.id) == Posting.employer_id)
+        .where(col(Posting.id).in_(ids))
+    ).all()
+    return {
+        p.id or 0: PostingSummary(
+            id=p.id or 0,
+            title=p.title,
+            employer_id=e.id or 0,
+            employer_name=e.name,
+            employer_verified=e.verified,
+            work_mode=p.work_mode,
+            location_text=p.location_text,
+            wage_min=p.wage_min,
+            wage_max=p.wage_max,
+            expires_at=p.expires_at,
+        )
+        for p, e in rows
+    }
+
+
+def list_candidates(
+    session: Session,
+    index: MatchIndex,
+    secret: str,
+    principal: Principal,
+    posting_id: int,
+    page: PageParams,
+    *,
+    min_score: float = 0.0,
+) -> CandidatePage:
+    """Seekers ranked for a posting, pseudonymous: an id per posting, no name or contact."""
+    posting = employer_service.get_posting(session, principal, posting_id)
+    if principal.role == Role.employer and posting.employer_id != principal.account.employer_id:
+        raise NotFound(f"posting {posting_id} not found")  # candidates only for your own
+    index.sync(session)
+    doc = load_posting_docs(session, [posting_id], index.model)[posting_id]
+    if doc.embedding is None:
+        embed_stale(session, index.encoder, POSTING, ids=[posting_id])
+        doc = load_posting_docs(session, [posting_id], index.model)[posting_id]
+    language = principal.account.language.value
+    ranked = [m for m in index.candidates_for(doc, MAX_RESULTS, language) if m.score >= min_score]
+    window = ranked[page.offset : page.offset + page.limit]
+    own_centre: set[int] = set()
+    if principal.role == Role.caseworker and window:
+        own_centre = {
+            p.id or 0
+            for p in session.exec(
+                select(SeekerProfile).where(
+                    col(SeekerProfile.id).in_([int(m.id) for m in window]),
+                    SeekerProfile.centre_id == principal.account.centre_id,
+                )
+            )
+        }
+    items = [
+        CandidateOut(
+            candidate=candidate_pseudonym(secret, posting_id, int(m.id)),
+            seeker_id=int(m.id) if int(m.id) in own_centre else None,
+            score=round(m.score, 4),
+            signals={k: round(v, 4) for k, v in m.signals.items()},
+            contributions={k: round(v, 4) for k, v in m.contributions.items()},
+            explanation=_explanation(m),
+        )
+        for m in window
+    ]
+    return CandidatePage(items=items, total=len(ranked), limit=page.limit, offset=page.offset)
+
+
+def resolve_candidate(
+    session: Session, index: MatchIndex, secret: str, posting_id: int, pseudonym: str
+) -> int | None:
+    """The seeker behind a posting's pseudonym, or None."""
+    index.sync(session)
+    for doc in index.seekers.seekers_:
+        if candidate_pseudonym(secret, posting_id, int(doc.id)) == pseudonym:
+            return int(doc.id)
+    return None
+
+
+def _feedback_out(row: MatchFeedback) -> FeedbackOut:
+    return FeedbackOut.model_validate(row)
+
+
+def set_feedback(
+    session: Session,
+    principal: Principal,
+    seeker_id: int,
+    posting_id: int,
+    data: FeedbackIn,
+    score: float | None = None,
+) -> FeedbackOut:
+    """Save or dismiss a match (replacing an earlier reaction); kept as a label for learning."""
+    seeker_service.get_profile(session, principal, seeker_id)
+    employer_service.get_posting(session, principal, posting_id)
+    row = session.exec(
+        select(MatchFeedback).where(
+            MatchFeedback.seeker_id == seeker_id, MatchFeedback.posting_id == posting_id
+        )
+    ).first()
+    now = utcnow()
+    if row is None:
+        row = MatchFeedback(
+            seeker_id=seeker_id,
+            posting_id=posting_id,
+            actor_id=principal.id,
+            kind=data.kind,
+            reason=data.reason,
+            score=score,
+            created_at=now,
+            updated_at=now,
+        )
+    else:
+        row.kind, row.reason, row.actor_id, row.updated_at = (
+            data.kind,
+            data.reason,
+            principal.id,
+            now,
+        )
+    session.add(row)
+    session.flush()
+    return _feedback_out(row)
+
+
+def clear_feedback(session: Session, principal: Principal, seeker_id: int, posting_id: int) -> None:
+    """Forget the reaction to a match."""
+    seeker_service.get_profile(session, principal, seeker_id)
+    row = session.exec(
+        select(MatchFeedback).where(
+            MatchFeedback.seeker_id == seeker_id, MatchFeedback.posting_id == posting_id
+        )
+    ).first()
+    if row is not None:
+        session.delete(row)
+        session.flush()
+
+
+def list_feedback(
+    session: Session,
+    principal: Principal,
+    seeker_id: int,
+    kind: Literal["saved", "dismissed"] | None = None,
+) -> list[FeedbackOut]:
+    seeker_service.get_profile(session, principal, seeker_id)
+    query = select(MatchFeedback).where(MatchFeedback.seeker_id == seeker_id)
+    if kind is not None:
+        query = query.where(MatchFeedback.kind == kind)
+    rows = session.exec(query.order_by(col(MatchFeedback.updated_at).desc()))
+    return [_feedback_out(r) for r in rows]

@@ -1,0 +1,504 @@
+"""The bridge between the database and the matcher: documents, stored embeddings, the
+in-memory index kept current across processes, matches and pseudonymous candidates."""
+
+import hashlib
+import hmac
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from api.db import after_commit
+from matcher import (
+    Match,
+    MatcherError,
+    Need,
+    Offer,
+    PostingDoc,
+    SeekerDoc,
+    TextEncoder,
+    make_encoder,
+)
+from matcher.explain import Labels
+from matcher.ranker import CandidateRanker, Ranker, posting_text, seeker_text
+from models import (
+    Accommodation,
+    Centre,
+    Embedding,
+    Posting,
+    PostingOffer,
+    SeekerNeed,
+    SeekerProfile,
+)
+from models.base import NeedLevel, PostingStatus, utcnow
+
+log = logging.getLogger(__name__)
+
+POSTING = "posting"
+SEEKER = "seeker"
+FloatArray = npt.NDArray[np.float32]
+# How far back a poll looks for changes: covers transactions that were still open when the
+# previous poll ran (their updated_at is older than their commit).
+POLL_OVERLAP = timedelta(minutes=2)
+FULL_RESYNC_SECONDS = 300.0
+
+
+def text_hash(text: str) -> str:
+    """The hash that says which version of a text an embedding came from."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# --- documents -------------------------------------------------------------------------
+
+
+def posting_doc(
+    posting: Posting,
+    offers: Sequence[PostingOffer],
+    centre_code: str | None,
+    embedding: FloatArray | None = None,
+) -> PostingDoc:
+    """A posting as the matcher sees it."""
+    return PostingDoc(
+        id=str(posting.id),
+        title=posting.title,
+        text=posting.description,
+        required_skills=list(posting.required_skills),
+        optional_skills=list(posting.optional_skills),
+        offers=[Offer(code=o.code, availability=o.availability.value) for o in offers],
+        work_mode=posting.work_mode.value,
+        schedule=posting.schedule.value,
+        lat=posting.lat,
+        lon=posting.lon,
+        centre_code=centre_code,
+        wage_min=posting.wage_min,
+        wage_max=posting.wage_max,
+        status=posting.status.value,
+        expires_at=posting.expires_at,
+        posted_at=posting.created_at,
+        embedding=embedding,
+    )
+
+
+def seeker_doc(
+    profile: SeekerProfile,
+    needs: Sequence[SeekerNeed],
+    centre_code: str | None,
+    embedding: FloatArray | None = None,
+) -> SeekerDoc:
+    """A seeker as the matcher sees it: no name, contact, or disability category."""
+    text = " ".join(p for p in (profile.headline, profile.experience, profile.education) if p)
+    return SeekerDoc(
+        id=str(profile.id),
+        text=text,
+        desired_roles=list(profile.desired_roles),
+        skills=list(profile.skills),
+        needs=[Need(code=n.code, essential=n.level == NeedLevel.essential) for n in needs],
+        work_modes=frozenset(
+            m.value if hasattr(m, "value") else str(m) for m in profile.work_modes
+        ),
+        schedule=profile.schedule.value,
+        lat=profile.lat,
+        lon=profile.lon,
+        centre_code=centre_code,
+        commute_limit_km=profile.commute_limit_km,
+        expected_wage=profile.expected_wage,
+        language=profile.language.value,
+        embedding=embedding,
+    )
+
+
+def vocabulary_labels(session: Session) -> Labels:
+    """Need and offer codes with their Chinese and English labels, for explanations."""
+    return {
+        a.code: {"zh": a.label_zh, "en": a.label_en} for a in session.exec(select(Accommodation))
+    }
+
+
+def _centre_codes(session: Session) -> dict[int, str]:
+    return {c.id or 0: c.code for c in session.exec(select(Centre))}
+
+
+def load_posting_docs(
+    session: Session, ids: Iterable[int] | None, model: str
+) -> dict[int, PostingDoc]:
+    """Postings (all, or these ids) with their offers and stored embeddings."""
+    query = select(Posting)
+    if ids is not None:
+        query = query.where(col(Posting.id).in_(list(ids)))
+    postings = list(session.exec(query))
+    pids = [p.id or 0 for p in postings]
+    offers: dict[int, list[PostingOffer]] = {}
+    for chunk in _chunks(pids):
+        for o in session.exec(select(PostingOffer).where(col(PostingOffer.posting_id).in_(chunk))):
+            offers.setdefault(o.posting_id, []).append(o)
+    centres = _centre_codes(session)
+    vectors = stored_vectors(session, POSTING, pids, model)
+    out = {}
+    for p in postings:
+        pid = p.id or 0
+        doc = posting_doc(p, offers.get(pid, []), centres.get(p.centre_id or 0))
+        stored = vectors.get(pid)
+        if stored is not None and stored[0] == text_hash(posting_text(doc)):
+            doc = _with_embedding(doc, stored[1])
+        out[pid] = doc
+    return out
+
+
+def load_seeker_docs(
+    session: Session, ids: Iterable[int] | None, model: str
+) -> dict[int, SeekerDoc]:
+    """Seekers (all, or these ids) with their needs and stored embeddings."""
+    query = select(SeekerProfile)
+    if ids is not None:
+        query = query.where(col(SeekerProfile.id).in_(list(ids)))
+    profiles = list(session.exec(query))
+    sids = [p.id or 0 for p in profiles]
+    needs: dict[int, list[SeekerNeed]] = {}
+    for chunk in _chunks(sids):
+        for n in session.exec(select(SeekerNeed).where(col(SeekerNeed.seeker_id).in_(chunk))):
+            needs.setdefault(n.seeker_id, []).append(n)
+    centres = _centre_codes(session)
+    vectors = stored_vectors(session, SEEKER, sids, model)
+    out = {}
+    for p in profiles:
+        sid = p.id or 0
+        doc = seeker_doc(p, needs.get(sid, []), centres.get(p.centre_id))
+        stored = vectors.get(sid)
+        if stored is not None and stored[0] == text_hash(seeker_text(doc)):
+            doc = _with_embedding(doc, stored[1])
+        out[sid] = doc
+    return out
+
+
+def _with_embedding(doc: Any, vector: FloatArray) -> Any:
+    from dataclasses import replace
+
+    return replace(doc, embedding=vector)
+
+
+def _chunks(ids: Sequence[int], size: int = 900) -> Iterable[list[int]]:
+    for i in range(0, len(ids), size):
+        yield list(ids[i : i + size])
+
+
+# --- stored embeddings ------------------------------------------------------------------
+
+
+def stored_vectors(
+    session: Session, owner_type: str, ids: Sequence[int], model: str
+) -> dict[int, tuple[str, FloatArray]]:
+    """The stored (text hash, vector) of these owners for this model."""
+    out: dict[int, tuple[str, FloatArray]] = {}
+    for chunk in _chunks(list(ids)):
+        rows = session.exec(
+            select(Embedding).where(
+                Embedding.owner_type == owner_type,
+                Embedding.model == model,
+                col(Embedding.owner_id).in_(chunk),
+            )
+        )
+        for row in rows:
+            out[row.owner_id] = (row.text_hash, np.frombuffer(row.vector, dtype=np.float32))
+    return out
+
+
+def save_vector(
+    session: Session, owner_type: str, owner_id: int, model: str, digest: str, vector: FloatArray
+) -> None:
+    """Insert or replace one stored embedding."""
+    values = {
+        "owner_type": owner_type,
+        "owner_id": owner_id,
+        "model": model,
+        "text_hash": digest,
+        "dim": int(vector.shape[0]),
+        "vector": np.asarray(vector, dtype=np.float32).tobytes(),
+        "updated_at": utcnow(),
+    }
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(Embedding).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["owner_type", "owner_id", "model"],
+        set_={k: stmt.excluded[k] for k in ("text_hash", "dim", "vector", "updated_at")},
+    )
+    session.execute(stmt)
+
+
+def embed_stale(
+    session: Session,
+    encoder: TextEncoder,
+    owner_type: str,
+    *,
+    batch_size: int = 64,
+    progress: Callable[[int], None] | None = None,
+    ids: Sequence[int] | None = None,
+) -> int:
+    """Embed every posting or seeker whose stored vector is missing or stale; returns the count.
+
+    Postings are encoded as passages and seekers as queries, as the matcher compares them.
+    """
+    model = encoder.name
+    docs: dict[int, Any] = (
+        load_posting_docs(session, ids, model)
+        if owner_type == POSTING
+        else load_seeker_docs(session, ids, model)
+    )
+    stale = [(i, d) for i, d in docs.items() if d.embedding is None]
+    text_of = posting_text if owner_type == POSTING else seeker_text
+    encode = encoder.encode_passages if owner_type == POSTING else encoder.encode_queries
+    done = 0
+    for start in range(0, len(stale), batch_size):
+        batch = stale[start : start + batch_size]
+        texts = [text_of(d) for _, d in batch]
+        vectors = encode(texts)
+        for (owner_id, _), text, vec in zip(batch, texts, vectors, strict=True):
+            save_vector(session, owner_type, owner_id, model, text_hash(text), vec)
+        session.flush()
+        done += len(batch)
+        if progress is not None:
+            progress(len(batch))
+    return done
+
+
+# --- the in-memory index -----------------------------------------------------------------
+
+
+@dataclass
+class _SyncState:
+    versions: dict[int, int]
+    polled_at: datetime | None = None
+    full_at: float = 0.0
+
+
+class MatchIndex:
+    """Open postings and active seekers, indexed for matching, kept current with the database.
+
+    Every process holds one. A write in this process updates it at once (`refresh_*`); writes
+    by other processes are picked up by `sync`, which reads the versions of rows changed since
+    the last poll (and all versions every few minutes), so several processes stay consistent.
+    """
+
+    def __init__(self, encoder: TextEncoder, *, poll_seconds: float = 1.0) -> None:
+        self.encoder = encoder
+        self.model = encoder.name
+        self.poll_seconds = poll_seconds
+        self._lock = threading.RLock()
+        self.postings = Ranker(encoder)
+        self.seekers = CandidateRanker(encoder)
+        self.labels: Labels = {}
+        self._p = _SyncState(versions={})
+        self._s = _SyncState(versions={})
+        self._last_poll = 0.0
+        self._loaded = False
+
+    # loading and syncing
+
+    def load(self, session: Session) -> None:
+        """Build the index from the database, embedding whatever is missing."""
+        with self._lock:
+            now = utcnow()
+            embed_stale(session, self.encoder, POSTING)
+            embed_stale(session, self.encoder, SEEKER)
+            pdocs = load_posting_docs(session, None, self.model)
+            sdocs = load_seeker_docs(session, None, self.model)
+            profiles = {p.id: p for p in session.exec(select(SeekerProfile))}
+            versions_p = {p.id or 0: p.version for p in session.exec(select(Posting))}
+            open_docs = [d for pid, d in pdocs.items() if _posting_live(d)]
+            active = [d for sid, d in sdocs.items() if _seeker_live(profiles.get(sid))]
+            self.postings.fit(open_docs)
+            self.seekers.fit(active, _stack(active, self.encoder.dim))
+            self.labels = vocabulary_labels(session)
+            self.postings.labels = self.labels
+            self.seekers.labels = self.labels
+            self._p = _SyncState(versions=versions_p, polled_at=now, full_at=time.monotonic())
+            self._s = _SyncState(
+                versions={sid: p.version for sid, p in profiles.items() if sid is not None},
+                polled_at=now,
+                full_at=time.monotonic(),
+            )
+            self._loaded = True
+            self._last_poll = time.monotonic()
+
+    def sync(self, session: Session, *, force: bool = False) -> None:
+        """Apply changes other processes committed since the last poll."""
+        if not self._loaded:
+            self.load(session)
+            return
+        if not force and time.monotonic() - self._last_poll < self.poll_seconds:
+            return
+        with self._lock:
+            self._last_poll = time.monotonic()
+            self._sync_table(session, Posting, self._p, self._refresh_postings)
+            self._sync_table(session, SeekerProfile, self._s, self._refresh_seekers)
+
+    def _sync_table(
+        self,
+        session: Session,
+        table: Any,
+        state: _SyncState,
+        refresh: Callable[[Session, list[int]], None],
+    ) -> None:
+        now = utcnow()
+        query = select(table.id, table.version)
+        full = time.monotonic() - state.full_at > FULL_RESYNC_SECONDS
+        if not full and state.polled_at is not None:
+            query = query.where(col(table.updated_at) >= state.polled_at - POLL_OVERLAP)
+        changed = [
+            rid for rid, version in session.exec(query) if state.versions.get(rid) != version
+        ]
+        state.polled_at = now
+        if full:
+            state.full_at = time.monotonic()
+        if changed:
+            refresh(session, changed)
+
+    def refresh_postings(self, session: Session, ids: list[int]) -> None:
+        """Re-read these postings (after a write in this process)."""
+        with self._lock:
+            if self._loaded:
+                self._refresh_postings(session, ids)
+
+    def refresh_seekers(self, session: Session, ids: list[int]) -> None:
+        """Re-read these seekers (after a write in this process)."""
+        with self._lock:
+            if self._loaded:
+                self._refresh_seekers(session, ids)
+
+    def _refresh_postings(self, session: Session, ids: list[int]) -> None:
+        embed_stale(session, self.encoder, POSTING, ids=ids)
+        docs = load_posting_docs(session, ids, self.model)
+        for pid in ids:
+            doc = docs.get(pid)
+            if doc is not None and _posting_live(doc):
+                self.postings.add_or_update(doc)
+            else:
+                self.postings.remove(str(pid))
+        for row_id, version in session.exec(
+            select(Posting.id, Posting.version).where(col(Posting.id).in_(ids))
+        ):
+            if row_id is not None:
+                self._p.versions[row_id] = version
+
+    def _refresh_seekers(self, session: Session, ids: list[int]) -> None:
+        embed_stale(session, self.encoder, SEEKER, ids=ids)
+        docs = load_seeker_docs(session, ids, self.model)
+        profiles = {
+            p.id: p
+            for p in session.exec(select(SeekerProfile).where(col(SeekerProfile.id).in_(ids)))
+        }
+        for sid in ids:
+            doc = docs.get(sid)
+            if doc is not None and _seeker_live(profiles.get(sid)):
+                self.seekers.add_or_update(doc, doc.embedding)
+            else:
+                self.seekers.remove(str(sid))
+            profile = profiles.get(sid)
+            if profile is not None:
+                self._s.versions[sid] = profile.version
+
+    # queries
+
+    def matches_for(self, seeker: SeekerDoc, k: int, now: datetime | None = None) -> list[Match]:
+        with self._lock:
+            return self.postings.rank(seeker, k, now)
+
+    def candidates_for(
+        self, posting: PostingDoc, k: int, language: str, now: datetime | None = None
+    ) -> list[Match]:
+        with self._lock:
+            return self.seekers.rank(posting, k, now, language=language)  # type: ignore[arg-type]
+
+
+def _posting_live(doc: PostingDoc) -> bool:
+    if doc.status != PostingStatus.open.value:
+        return False
+    return doc.expires_at is None or doc.expires_at > utcnow()
+
+
+def _seeker_live(profile: SeekerProfile | None) -> bool:
+    return profile is not None and profile.closed_at is None
+
+
+def _stack(docs: Sequence[SeekerDoc], dim: int) -> FloatArray | None:
+    if not docs:
+        return np.zeros((0, dim), dtype=np.float32)
+    if any(d.embedding is None for d in docs):
+        return None
+    return np.vstack([np.asarray(d.embedding, dtype=np.float32) for d in docs])
+
+
+class ModelSettingError(RuntimeError):
+    """The embedding model named in the settings cannot be loaded."""
+
+
+def load_encoder(spec: str) -> TextEncoder:
+    """The encoder the settings name, loaded now, or an error naming the setting to fix."""
+    try:
+        encoder = make_encoder(spec)
+        encoder.encode_queries(["模型自检 model self-check"])
+    except (MatcherError, OSError, ValueError) as exc:
+        raise ModelSettingError(
+            f"cannot load the embedding model {spec!r} ({exc}); fix JOBMATCH_EMBEDDING_MODEL "
+            "(default, minilm, hashing, or a sentence-transformers model name or folder)"
+        ) from exc
+    return encoder
+
+
+def build_match_index(settings: Any, engine: Any) -> MatchIndex:
+    """Load the encoder and index what the database holds (embedding what is missing)."""
+    index = MatchIndex(
+        load_encoder(settings.embedding_model), poll_seconds=settings.index_poll_seconds
+    )
+    with Session(engine, expire_on_commit=False) as session:
+        index.load(session)
+        session.commit()
+    return index
+
+
+def track_changes(session: Session, index: MatchIndex) -> None:
+    """Refresh the index with the postings and seekers this session writes, once committed."""
+    touched: dict[str, set[int]] = {POSTING: set(), SEEKER: set()}
+
+    def collect(sess: Session, _context: Any) -> None:
+        for obj in (*sess.new, *sess.dirty, *sess.deleted):
+            if isinstance(obj, Posting | PostingOffer):
+                pid = obj.id if isinstance(obj, Posting) else obj.posting_id
+                if pid is not None:
+                    touched[POSTING].add(pid)
+            elif isinstance(obj, SeekerProfile | SeekerNeed):
+                sid = obj.id if isinstance(obj, SeekerProfile) else obj.seeker_id
+                if sid is not None:
+                    touched[SEEKER].add(sid)
+
+    def refresh() -> None:
+        if not (touched[POSTING] or touched[SEEKER]):
+            return
+        engine = session.get_bind()
+        with Session(engine, expire_on_commit=False) as fresh:
+            if touched[POSTING]:
+                index.refresh_postings(fresh, sorted(touched[POSTING]))
+            if touched[SEEKER]:
+                index.refresh_seekers(fresh, sorted(touched[SEEKER]))
+            fresh.commit()  # the embeddings written for what changed
+
+    event.listen(session, "after_flush", collect)
+    after_commit(session, refresh)
+
+
+def candidate_pseudonym(secret: str, posting_id: int, seeker_id: int) -> str:
+    """A stable per-posting pseudonym: the same seeker looks different on each posting."""
+    digest = hmac.new(
+        secret.encode(), f"candidate:{posting_id}:{seeker_id}".encode(), hashlib.sha256
+    ).hexdigest()
+    return f"C-{digest[:10].upper()}"
