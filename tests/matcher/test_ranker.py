@@ -200,3 +200,53 @@ def test_candidate_ranker_is_pseudonymous_and_filters() -> None:
 def test_posting_text_holds_title_text_and_skills() -> None:
     p = posting("p", title="T", text="body", required_skills=["Excel"], optional_skills=["SQL"])
     assert posting_text(p) == "T body Excel SQL"
+
+
+def test_vectorised_scores_agree_with_the_scalar_pair_scores() -> None:
+    rng = np.random.default_rng(7)
+    skills = ["Excel", "SQL", "打字", "Python", "沟通"]
+    codes = ["lift", "quiet_space", "job_coach"]
+    postings = [
+        posting(
+            f"p{i}",
+            title=["数据录入员", "仓库管理员", "data clerk", "客服"][i % 4],
+            required_skills=list(rng.choice(skills, size=int(rng.integers(0, 3)), replace=False)),
+            optional_skills=list(rng.choice(skills, size=int(rng.integers(0, 2)), replace=False)),
+            offers=[
+                Offer(str(c), "available" if rng.random() < 0.5 else "arrangeable")
+                for c in rng.choice(codes, size=int(rng.integers(0, 3)), replace=False)
+            ],
+            work_mode=["on_site", "hybrid", "remote"][i % 3],
+            lat=31.0 + float(rng.normal(0, 0.05)) if i % 5 else None,
+            lon=121.0 + float(rng.normal(0, 0.05)) if i % 5 else None,
+            centre_code="c1" if i % 2 else "c2",
+            wage_max=int(rng.integers(2000, 8000)) if i % 3 else None,
+            posted_at=NOW - timedelta(days=int(rng.integers(0, 60))) if i % 4 else None,
+        )
+        for i in range(40)
+    ]
+    r = ranker(postings, candidates=15)
+    s = seeker(
+        skills=["excel", "打字"],
+        needs=[Need("lift"), Need("quiet_space")],
+        lat=31.0,
+        lon=121.0,
+        commute_limit_km=8,
+        centre_code="c1",
+        expected_wage=5000,
+    )
+    matches = r.rank(s, k=40, now=NOW)
+    assert len(matches) == 15
+    scores = [m.score for m in matches]
+    assert scores == sorted(scores, reverse=True)
+    assert {m.id for m in matches} <= {p.id for p in postings if not violations(s, p, NOW)}
+
+
+def test_stored_seeker_embeddings_are_used() -> None:
+    enc = HashingEncoder(dim=512)
+    r = Ranker(enc).fit(corpus())
+    vec = enc.encode_queries(["python developer"])[0]
+    top = r.rank(seeker(text="仓库", embedding=vec), k=6, now=NOW)
+    assert top[0].signals["dense"] == pytest.approx(
+        float(r.embeddings_[[p.id for p in r.postings_].index(top[0].id)] @ vec), abs=1e-5
+    )
