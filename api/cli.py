@@ -66,6 +66,25 @@ def demo_data(
         typer.echo(f"  {role:<11} {email:<36} {password}")
 
 
+@app.command("embed")
+def embed(
+    batch_size: Annotated[int, typer.Option(min=1, max=4096)] = 64,
+    model: Annotated[str | None, typer.Option(help="embedding model (default: settings)")] = None,
+) -> None:
+    """Embed every posting and seeker profile whose stored vector is missing or stale."""
+    from tqdm import tqdm
+
+    from api.db import session_scope
+    from api.services.matching import POSTING, SEEKER, embed_stale, load_encoder
+
+    encoder = load_encoder(model or get_settings().embedding_model)
+    engine = _engine()
+    for owner in (POSTING, SEEKER):
+        with session_scope(engine) as session, tqdm(desc=f"embedding {owner}s", unit=owner) as bar:
+            count = embed_stale(session, encoder, owner, batch_size=batch_size, progress=bar.update)
+        typer.echo(f"{count} {owner} embedding(s) written with {encoder.name}")
+
+
 @app.command("serve")
 def serve(
     host: str = "127.0.0.1",

@@ -275,3 +275,67 @@ def test_feedback_saves_and_dismisses(
     assert client.get(f"/seekers/{sid}/feedback", headers=h).json() == []
     r = client.put(f"/seekers/{sid}/feedback/{pid}", headers=h, json={"kind": "loved"})
     assert r.status_code == 422 and r.json()["field"] == "kind"
+
+
+def test_a_broken_model_setting_names_the_setting(
+    settings: Settings, engine: Any, tmp_path: Any
+) -> None:
+    import pytest
+
+    from api.services.matching import ModelSettingError
+
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "config.json").write_text("{not json")
+    for spec in (str(tmp_path / "missing-model"), str(tmp_path / "broken")):
+        bad = settings.model_copy(update={"embedding_model": spec})
+        with (
+            pytest.raises(ModelSettingError, match="JOBMATCH_EMBEDDING_MODEL"),
+            TestClient(create_app(bad, engine)),
+        ):
+            pass
+
+
+def test_empty_and_huge_profiles_do_not_break_matching(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    emp = f.employer(session)
+    f.posting(session, emp, title="保洁员 Cleaner", description="清洁" * 3000, required_skills=[])
+    acc, empty = f.seeker(session, skills=[], full_name="空 Empty")
+    r = client.get(f"/seekers/{empty.id}/matches", headers=f.headers(session, settings, acc))
+    assert r.status_code == 200
+    acc2, huge = f.seeker(session, skills=["清洁"], experience="做过保洁 cleaning " * 300)
+    r = client.get(f"/seekers/{huge.id}/matches", headers=f.headers(session, settings, acc2))
+    assert r.status_code == 200 and r.json()["total"] == 1
+
+
+def test_real_default_model_through_the_api(
+    session: Session, settings: Settings, engine: Any
+) -> None:
+    """The shipped multilingual model matches Chinese to English and back."""
+    emp = f.employer(session)
+    accounting = f.posting(
+        session,
+        emp,
+        title="Accounting assistant",
+        description="Bookkeeping, invoices and month-end close.",
+        required_skills=[],
+    )
+    f.posting(
+        session,
+        emp,
+        title="Gardener",
+        description="Look after plants and lawns.",
+        required_skills=[],
+    )
+    acc, profile = f.seeker(
+        session,
+        skills=[],
+        headline="会计助理",
+        experience="负责记账、开发票和月末结账。",
+        desired_roles=["会计"],
+    )
+    real = settings.model_copy(update={"embedding_model": "default"})
+    with TestClient(create_app(real, engine)) as c:
+        r = c.get(f"/seekers/{profile.id}/matches", headers=f.headers(session, settings, acc))
+    assert r.status_code == 200
+    assert ids(r.json())[0] == accounting.id
