@@ -23,6 +23,7 @@ from matcher.signals import (
     DEFAULT_COMMUTE_KM,
     EARTH_RADIUS_KM,
     FRESHNESS_HALF_LIFE_DAYS,
+    MAX_TEXT_CHARS,
     REQUIRED_SHARE,
     SAME_CENTRE_SCORE,
     SAME_STREET_SCORE,
@@ -559,7 +560,7 @@ class Ranker:
         req, opt = self._skill_matrices()
         names = list(self._skill_vocab)
         have = [_skill_key(x) for x in q.seeker.skills]
-        text_key = _skill_key(q.seeker.text)
+        text_key = _skill_key(q.seeker.text[:MAX_TEXT_CHARS])
         hit = np.zeros(req.shape[1])
         counts = []
         for matrix in (req, opt):
@@ -902,7 +903,7 @@ class CandidateRanker:
             raise NotFittedError("CandidateRanker.fit must be called before ranking")
 
     def fit(self, seekers: Iterable[SeekerDoc], embeddings: FloatArray | None = None) -> Self:
-        """Index seekers; ``embeddings`` (n, dim) may hold their stored query encodings."""
+        """Index seekers; stored vectors come from ``embeddings`` (n, dim) or their own."""
         docs = list(seekers)
         if len({s.id for s in docs}) != len(docs):
             raise MatcherError("seeker ids must be unique")
@@ -911,11 +912,24 @@ class CandidateRanker:
         self.seekers_ = docs
         if embeddings is not None and embeddings.shape[0] != len(docs):
             raise MatcherError("embeddings must have one row per seeker")
-        self.embeddings_ = (
-            np.asarray(embeddings, dtype=np.float32)
-            if embeddings is not None
-            else self.encoder.encode_queries(texts)
-        )
+        if embeddings is not None:
+            self.embeddings_ = np.asarray(embeddings, dtype=np.float32)
+        else:
+            missing = [i for i, s in enumerate(docs) if s.embedding is None]
+            encoded = self.encoder.encode_queries([texts[i] for i in missing]) if missing else None
+            width = (
+                encoded.shape[1]
+                if encoded is not None
+                else int(np.asarray(docs[0].embedding).size)
+                if docs
+                else self.encoder.dim
+            )
+            self.embeddings_ = np.zeros((len(docs), width), dtype=np.float32)
+            for i, s in enumerate(docs):
+                if s.embedding is not None:
+                    self.embeddings_[i] = np.asarray(s.embedding, dtype=np.float32).ravel()
+            if encoded is not None:
+                self.embeddings_[missing] = encoded
         self._lex = self.lexical_.transform(texts)
         self._langs = [detect_language(t) for t in texts]
         self._fitted = True
@@ -925,6 +939,7 @@ class CandidateRanker:
         """Insert or replace one seeker without a full refit."""
         self._check()
         text = seeker_text(seeker)
+        embedding = seeker.embedding if embedding is None else embedding
         vec = (
             self.encoder.encode_queries([text])[0]
             if embedding is None

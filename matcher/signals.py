@@ -22,6 +22,8 @@ SAME_STREET_SCORE = 1.0
 SAME_CENTRE_SCORE = 0.7
 FRESHNESS_HALF_LIFE_DAYS = 30.0
 SKILL_FUZZ_CUTOFF = 85.0
+# Skills are looked for in this much of a seeker's free text (bounds the cost of huge texts).
+MAX_TEXT_CHARS = 4000
 # Required skills weigh most; optional ones fill the rest.
 REQUIRED_SHARE = 0.8
 
@@ -84,7 +86,7 @@ def skill_coverage(
     if not required and not optional:
         return None
     have = [_skill_key(s) for s in seeker_skills]
-    text_key = _skill_key(seeker_text)
+    text_key = _skill_key(seeker_text[:MAX_TEXT_CHARS])
     matched: list[str] = []
     missing: list[str] = []
     req_hits = 0
