@@ -645,13 +645,15 @@ class Ranker:
         alive = self._alive[:n].astype(np.float32)
         n_alive = float(alive.sum())
         emb = self._emb[:n]
-        sample_scores = np.asarray((self._lex_sample @ lex_q.T).toarray(), dtype=np.float32)
         masks: _MaskCache = {}
         weights = self.weights.signal_weights()
         results: list[list[Match]] = []
         for start in range(0, len(queries), self.block_size):
             stop = min(start + self.block_size, len(queries))
             block = dense_q[start:stop] @ emb.T  # (b, n)
+            sample_scores = np.asarray(
+                (self._lex_sample @ lex_q[start:stop].T).toarray(), dtype=np.float32
+            )
             sums = block @ alive
             mean = sums / n_alive
             var = np.maximum((block * block) @ alive / n_alive - mean * mean, 0.0)
@@ -664,7 +666,7 @@ class Ranker:
                         float(mean[i]),
                         float(math.sqrt(var[i])),
                         lex_q[j],
-                        sample_scores[:, j],
+                        sample_scores[:, i],
                         k,
                         moment,
                         masks,
