@@ -60,6 +60,7 @@ def demo_data(
             session,
             DemoSizes(seekers=seekers, employers=employers, postings=postings, trainings=trainings),
             seed=seed,
+            settings=get_settings(),
         )
     typer.echo("demo data loaded. Demo logins:")
     for role, email, password in logins:

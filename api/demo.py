@@ -7,7 +7,12 @@ from datetime import date, timedelta
 from faker import Faker
 from sqlmodel import Session, col, select
 
+from api.crypto import seal
+from api.schemas.privacy import CATEGORY_DIGIT, SensitiveData
 from api.security import hash_password
+from api.services.consents import HEALTH_NEEDS, SENSITIVE_PROFILE, health_codes
+from api.services.privacy import CONSENT_TEXTS
+from api.settings import Settings
 from api.uscc import CHARSET, check_char
 from models import (
     Account,
@@ -365,7 +370,9 @@ def _near(rng: random.Random, centre: Centre, spread_km: float) -> tuple[float, 
     return round((centre.lat or 30.27) + dlat, 5), round((centre.lon or 120.15) + dlon, 5)
 
 
-def load_demo_data(session: Session, sizes: DemoSizes, *, seed: int) -> list[tuple[str, str, str]]:
+def load_demo_data(
+    session: Session, sizes: DemoSizes, *, seed: int, settings: Settings
+) -> list[tuple[str, str, str]]:
     """Create demo rows in the session (not committed) and return (role, email, password)."""
     rng = random.Random(seed)
     fake_zh = Faker("zh_CN")
@@ -375,6 +382,7 @@ def load_demo_data(session: Session, sizes: DemoSizes, *, seed: int) -> list[tup
     now = utcnow()
     password_hash = hash_password(DEMO_PASSWORD)  # one hash: every demo account shares it
     centres = list(session.exec(select(Centre).order_by(col(Centre.id))))
+    health_related = health_codes(session)
     if not centres:
         raise RuntimeError("no centres: run `jobmatch db upgrade` first")
     logins: list[tuple[str, str, str]] = []
@@ -568,7 +576,18 @@ def load_demo_data(session: Session, sizes: DemoSizes, *, seed: int) -> list[tup
             if category == DisabilityCategory.multiple
             else NEEDS_BY_CATEGORY[category]
         )
-        for j, code in enumerate(rng.sample(pool, min(len(pool), rng.randint(0, 3)))):
+        chosen = rng.sample(pool, min(len(pool), rng.randint(0, 3)))
+        if any(code in health_related for code in chosen):
+            # Health-related needs are kept only with the seeker's separate consent.
+            session.add(
+                Consent(
+                    seeker_id=profile.id or 0,
+                    purpose=HEALTH_NEEDS,
+                    scope=list(CONSENT_TEXTS[HEALTH_NEEDS].scope),
+                    text_version=CONSENT_TEXTS[HEALTH_NEEDS].version,
+                )
+            )
+        for j, code in enumerate(chosen):
             session.add(
                 SeekerNeed(
                     seeker_id=profile.id or 0,
@@ -577,20 +596,27 @@ def load_demo_data(session: Session, sizes: DemoSizes, *, seed: int) -> list[tup
                 )
             )
         if rng.random() < 0.8:
+            text = CONSENT_TEXTS[SENSITIVE_PROFILE]
             consent = Consent(
                 seeker_id=profile.id or 0,
-                purpose="sensitive_profile",
-                scope=["disability_category", "disability_grade", "certificate_number"],
-                text_version="2026-11",
+                purpose=SENSITIVE_PROFILE,
+                scope=list(text.scope),
+                text_version=text.version,
             )
             session.add(consent)
+            session.flush()
+            grade = rng.choices([1, 2, 3, 4], weights=[10, 25, 35, 30])[0]
+            id_number = f"3301{rng.randint(10**12, 10**13 - 1)}{rng.choice('0123456789X')}"
+            data = SensitiveData(
+                disability_category=category,
+                disability_grade=grade,
+                certificate_number=f"{id_number}{CATEGORY_DIGIT[category]}{grade}",
+            )
             session.add(
                 SeekerSensitive(
                     seeker_id=profile.id or 0,
-                    disability_category=category,
-                    disability_grade=rng.choices([1, 2, 3, 4], weights=[10, 25, 35, 30])[0],
-                    certificate_number=f"3301{rng.randint(10**13, 10**14 - 1)}"
-                    f"{rng.randint(1, 7)}{rng.randint(1, 4)}",
+                    consent_id=consent.id,
+                    sealed=seal(settings, data.model_dump_json()),
                 )
             )
 

@@ -33,6 +33,12 @@ class NotFound(DomainError):
     code = "not_found"
 
 
+class HiddenNotFound(NotFound):
+    """Another person's object: answered as not found, and the attempt is audited."""
+
+    keep_changes = True
+
+
 class Conflict(DomainError):
     code = "conflict"
 

@@ -12,7 +12,7 @@ from api.db import make_engine
 from api.deps import PUBLIC, SessionDep
 from api.errors import install_error_handlers
 from api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
-from api.routers import auth, catalog, employers, matches, postings, seekers
+from api.routers import auth, catalog, employers, matches, postings, privacy, seekers
 from api.services.matching import build_match_index
 from api.settings import Settings, get_settings
 
@@ -67,4 +67,5 @@ ROUTERS = (
     postings.router,
     catalog.router,
     matches.router,
+    privacy.router,
 )

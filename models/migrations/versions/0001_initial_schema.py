@@ -277,11 +277,10 @@ def upgrade() -> None:
     )
     op.create_table('seeker_sensitive',
     sa.Column('seeker_id', sa.Integer(), nullable=False),
-    sa.Column('disability_category', sa.Enum('vision', 'hearing', 'speech', 'physical', 'intellectual', 'mental', 'multiple', native_enum=False, create_constraint=True, length=24), nullable=True),
-    sa.Column('disability_grade', sa.Integer(), nullable=True),
-    sa.Column('certificate_number', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-    sa.Column('health_notes', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
+    sa.Column('sealed', sa.Text(), nullable=False),
+    sa.Column('consent_id', sa.Integer(), nullable=True),
     sa.Column('updated_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['consent_id'], ['consent.id'], name=op.f('fk_seeker_sensitive_consent_id_consent')),
     sa.ForeignKeyConstraint(['seeker_id'], ['seeker_profile.id'], name=op.f('fk_seeker_sensitive_seeker_id_seeker_profile')),
     sa.PrimaryKeyConstraint('seeker_id', name=op.f('pk_seeker_sensitive'))
     )
