@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Self
@@ -103,6 +103,30 @@ def top_indices(scores: FloatArray, take: int) -> IntArray:
     if finite.size <= take:
         return finite
     out = finite[np.argpartition(-scores[finite], take - 1)[:take]]
+    return out
+
+
+def stored_or_encoded(
+    stored: Sequence[tuple[str, npt.NDArray[np.float32] | None]],
+    texts: Sequence[str],
+    encode: Callable[[Sequence[str]], FloatArray],
+    dim: int,
+) -> FloatArray:
+    """(n, dim) unit rows: each stored (id, vector) as given (normalised), the rest encoded."""
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    missing = [i for i, (_, vec) in enumerate(stored) if vec is None]
+    for i, (item_id, given) in enumerate(stored):
+        if given is None:
+            continue
+        vec = np.asarray(given, dtype=np.float32).ravel()
+        if vec.shape[0] != dim:
+            raise MatcherError(
+                f"{item_id} has an embedding of width {vec.shape[0]}, the index has {dim}"
+            )
+        norm = float(np.linalg.norm(vec))
+        out[i] = vec / norm if norm > 0 else vec
+    if missing:
+        out[missing] = encode([texts[i] for i in missing])
     return out
 
 
@@ -277,22 +301,12 @@ class Ranker:
     # --- fitting and updates --------------------------------------------------------------
 
     def _embed(self, postings: Sequence[PostingDoc]) -> FloatArray:
-        out = np.zeros((len(postings), self._dim), dtype=np.float32)
-        missing = [i for i, p in enumerate(postings) if p.embedding is None]
-        for i, p in enumerate(postings):
-            if p.embedding is not None:
-                vec = np.asarray(p.embedding, dtype=np.float32).ravel()
-                if vec.shape[0] != self._dim:
-                    raise MatcherError(
-                        f"posting {p.id} has an embedding of width {vec.shape[0]},"
-                        f" the encoder gives {self._dim}"
-                    )
-                norm = float(np.linalg.norm(vec))
-                out[i] = vec / norm if norm > 0 else vec
-        if missing:
-            texts = [posting_text(postings[i]) for i in missing]
-            out[missing] = self.encoder.encode_passages(texts)
-        return out
+        return stored_or_encoded(
+            [(p.id, p.embedding) for p in postings],
+            [posting_text(p) for p in postings],
+            self.encoder.encode_passages,
+            self._dim,
+        )
 
     def fit(self, postings: Iterable[PostingDoc]) -> Self:
         """Index postings (encoding only those without a precomputed embedding)."""
@@ -587,23 +601,9 @@ class Ranker:
 
     def _encode_seekers(self, seekers: Sequence[SeekerDoc], texts: list[str]) -> FloatArray:
         """Query vectors: the stored ones where given, the encoder for the rest."""
-        missing = [i for i, s in enumerate(seekers) if s.embedding is None]
-        if len(missing) == len(seekers):
-            return self.encoder.encode_queries(texts)
-        out = np.zeros((len(seekers), self._dim), dtype=np.float32)
-        for i, s in enumerate(seekers):
-            if s.embedding is not None:
-                vec = np.asarray(s.embedding, dtype=np.float32).ravel()
-                if vec.shape[0] != self._dim:
-                    raise MatcherError(
-                        f"seeker {s.id} has an embedding of width {vec.shape[0]},"
-                        f" the index has {self._dim}"
-                    )
-                norm = float(np.linalg.norm(vec))
-                out[i] = vec / norm if norm > 0 else vec
-        if missing:
-            out[missing] = self.encoder.encode_queries([texts[i] for i in missing])
-        return out
+        return stored_or_encoded(
+            [(s.id, s.embedding) for s in seekers], texts, self.encoder.encode_queries, self._dim
+        )
 
     def _prepare(self, seekers: Sequence[SeekerDoc]) -> tuple[list[_Query], FloatArray, Any]:
         texts = [seeker_text(s) for s in seekers]
@@ -917,21 +917,15 @@ class CandidateRanker:
         if embeddings is not None:
             self.embeddings_ = np.asarray(embeddings, dtype=np.float32)
         else:
-            missing = [i for i, s in enumerate(docs) if s.embedding is None]
-            encoded = self.encoder.encode_queries([texts[i] for i in missing]) if missing else None
-            width = (
-                encoded.shape[1]
-                if encoded is not None
-                else int(np.asarray(docs[0].embedding).size)
-                if docs
-                else self.encoder.dim
+            # Only ask the encoder (and so load its model) when something must be encoded.
+            given = [s.embedding for s in docs if s.embedding is not None]
+            dim = int(np.asarray(given[0]).size) if len(given) == len(docs) and docs else None
+            self.embeddings_ = stored_or_encoded(
+                [(s.id, s.embedding) for s in docs],
+                texts,
+                self.encoder.encode_queries,
+                dim if dim is not None else self.encoder.dim,
             )
-            self.embeddings_ = np.zeros((len(docs), width), dtype=np.float32)
-            for i, s in enumerate(docs):
-                if s.embedding is not None:
-                    self.embeddings_[i] = np.asarray(s.embedding, dtype=np.float32).ravel()
-            if encoded is not None:
-                self.embeddings_[missing] = encoded
         self._lex = self.lexical_.transform(texts)
         self._langs = [detect_language(t) for t in texts]
         self._fitted = True

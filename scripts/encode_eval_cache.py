@@ -11,22 +11,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from api.eval_command import read_tsv
 from matcher.encoders import TextEncoder, make_encoder
 
 EVAL_ROOT = Path("/work/shared/eval")
 CACHE = Path("/tmp/jobmatch_cache")
-
-
-def read_tsv(path: Path) -> tuple[list[str], list[str]]:
-    """Ids and texts of a ``id<TAB>text`` file with a header."""
-    ids, texts = [], []
-    with path.open(encoding="utf-8") as fh:
-        next(fh)
-        for line in fh:
-            qid, _, text = line.rstrip("\n").partition("\t")
-            ids.append(qid)
-            texts.append(text)
-    return ids, texts
 
 
 def cache_path(encoder: TextEncoder, set_name: str, side: str, kind: str) -> Path:
