@@ -309,7 +309,10 @@ class MatchIndex:
         with self._lock:
             now = utcnow()
             embed_stale(session, self.encoder, POSTING)
-            embed_stale(session, self.encoder, SEEKER)
+            live_ids = list(
+                session.exec(select(SeekerProfile.id).where(col(SeekerProfile.closed_at).is_(None)))
+            )
+            embed_stale(session, self.encoder, SEEKER, ids=[i for i in live_ids if i])
             pdocs = load_posting_docs(session, None, self.model)
             sdocs = load_seeker_docs(session, None, self.model)
             profiles = {p.id: p for p in session.exec(select(SeekerProfile))}
@@ -391,12 +394,14 @@ class MatchIndex:
                 self._p.versions[row_id] = version
 
     def _refresh_seekers(self, session: Session, ids: list[int]) -> None:
-        embed_stale(session, self.encoder, SEEKER, ids=ids)
-        docs = load_seeker_docs(session, ids, self.model)
         profiles = {
             p.id: p
             for p in session.exec(select(SeekerProfile).where(col(SeekerProfile.id).in_(ids)))
         }
+        live = [sid for sid in ids if _seeker_live(profiles.get(sid))]
+        if live:  # closed or erased profiles are not embedded again
+            embed_stale(session, self.encoder, SEEKER, ids=live)
+        docs = load_seeker_docs(session, ids, self.model)
         for sid in ids:
             doc = docs.get(sid)
             if doc is not None and _seeker_live(profiles.get(sid)):
