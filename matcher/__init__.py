@@ -10,11 +10,15 @@ from matcher.encoders import (
     minilm_model_path,
 )
 from matcher.errors import MatcherError, NotFittedError
+from matcher.fusion import FusionWeights
+from matcher.ranker import CandidateRanker, Ranker, posting_text, seeker_text
 from matcher.text import detect_language
 from matcher.types import Explanation, Match, Need, Offer, PostingDoc, SeekerDoc
 
 __all__ = [
+    "CandidateRanker",
     "Explanation",
+    "FusionWeights",
     "HashingEncoder",
     "Match",
     "MatcherError",
@@ -23,6 +27,7 @@ __all__ = [
     "NotFittedError",
     "Offer",
     "PostingDoc",
+    "Ranker",
     "SeekerDoc",
     "SentenceTransformerEncoder",
     "TextEncoder",
@@ -30,5 +35,7 @@ __all__ = [
     "is_feasible",
     "make_encoder",
     "minilm_model_path",
+    "posting_text",
+    "seeker_text",
     "violations",
 ]
