@@ -53,16 +53,38 @@ def encode_token(
     return jwt.encode(payload, secret, algorithm=ALGORITHM)
 
 
-def decode_token(token: str, *, secret: str, audience: str) -> TokenClaims | None:
-    """The claims of a valid token, or None (bad signature, expired, wrong audience, alg)."""
-    try:
-        payload = jwt.decode(
-            token,
-            secret,
-            algorithms=[ALGORITHM],
-            audience=audience,
-            options={"require": ["exp", "sub", "sid", "aud"]},
-        )
-        return TokenClaims(account_id=int(payload["sub"]), session_id=str(payload["sid"]))
-    except (jwt.PyJWTError, ValueError, KeyError):
-        return None
+def decode_token(
+    token: str, *, secret: str, audience: str, previous: tuple[str, ...] = ()
+) -> TokenClaims | None:
+    """The claims of a valid token, or None (bad signature, expired, wrong audience, alg).
+
+    Tokens signed with a previous key (during a key rotation) are still accepted.
+    """
+    for key in (secret, *previous):
+        try:
+            payload = jwt.decode(
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                audience=audience,
+                options={"require": ["exp", "sub", "sid", "aud"]},
+            )
+            return TokenClaims(account_id=int(payload["sub"]), session_id=str(payload["sid"]))
+        except jwt.InvalidSignatureError:
+            continue
+        except (jwt.PyJWTError, ValueError, KeyError):
+            return None
+    return None
+
+
+def password_problem(password: str, *, user_inputs: list[str]) -> str | None:
+    """Why a new password is refused (too common, guessable, or too long), or None."""
+    if len(password) > 128:
+        return "at most 128 characters"
+    from zxcvbn import zxcvbn
+
+    # zxcvbn knows the most common breached passwords and the user's own name and email.
+    result = zxcvbn(password[:100], user_inputs=user_inputs)
+    if result["score"] < 2:
+        return "this password is too common or too easy to guess; try a longer phrase"
+    return None

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api.deps import PUBLIC, AnyUser, SessionDep, SettingsDep, client_ip
-from api.schemas.domain import AccountPublic, LoginIn, RegisterIn, TokenOut
+from api.schemas.domain import AccountPublic, LoginIn, PasswordChangeIn, RegisterIn, TokenOut
 from api.services import auth as auth_service
 from api.services.registration import register
 from api.settings import Settings
@@ -95,6 +95,27 @@ def logout(
     """End this session: its token and cookie stop working at once."""
     auth_service.logout(session, principal.auth)
     response.delete_cookie(settings.cookie_name, path="/")
+
+
+@router.post(
+    "/password",
+    response_model=TokenOut,
+    responses={**SESSION_ERRORS, 422: {"description": "wrong or weak password"}},
+)
+def change_password(
+    data: PasswordChangeIn,
+    principal: AnyUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    response: Response,
+) -> TokenOut:
+    """Change your password: every other session ends; this one gets a new token."""
+    issued = auth_service.change_password(
+        session, settings, principal.account, data.current_password, data.new_password
+    )
+    if principal.via_cookie:
+        set_session_cookie(response, settings, issued.token, settings.token_ttl_minutes * 60)
+    return TokenOut(access_token=issued.token, expires_at=issued.expires_at)
 
 
 @router.get("/me", response_model=AccountPublic, responses=SESSION_ERRORS)

@@ -30,6 +30,13 @@ from models.tables import (
 
 USCC_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 Password = Annotated[str, Field(min_length=10, max_length=128)]
+
+
+class PasswordChangeIn(StrictInput):
+    current_password: Annotated[str, Field(min_length=1, max_length=128)]
+    new_password: Password
+
+
 Code = Annotated[str, Field(min_length=1, max_length=48, pattern=r"^[a-z0-9_]+$")]
 
 

@@ -6,13 +6,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
-from api.errors import Conflict, LoginFailed, NotAuthenticated, TooManyRequests
+from api.errors import Conflict, InvalidInput, LoginFailed, NotAuthenticated, TooManyRequests
 from api.security import (
     TokenClaims,
     decode_token,
     encode_token,
     hash_password,
     new_session_id,
+    password_problem,
     verify_password,
 )
 from api.settings import Settings
@@ -49,6 +50,7 @@ def create_account(
     email = normalise_email(email)
     if session.exec(select(Account.id).where(Account.email == email)).first() is not None:
         raise Conflict("an account with this email already exists", field="email")
+    check_password(password, email=email, name=display_name)
     account = Account(
         email=email,
         password_hash=hash_password(password),
@@ -60,6 +62,38 @@ def create_account(
     session.add(account)
     session.flush()
     return account
+
+
+def check_password(password: str, *, email: str, name: str = "", field: str = "password") -> None:
+    """Refuse common, guessable or overlong passwords, naming the field."""
+    problem = password_problem(password, user_inputs=[email, email.split("@")[0], name])
+    if problem:
+        raise InvalidInput(problem, field=field)
+
+
+def change_password(
+    session: Session, settings: Settings, account: Account, current: str, new: str
+) -> IssuedToken:
+    """Change the password; every other session ends, a new one is returned."""
+    if not verify_password(account.password_hash, current):
+        raise InvalidInput("the current password is wrong", field="current_password")
+    check_password(new, email=account.email, name=account.display_name, field="new_password")
+    now = utcnow()
+    account.password_hash = hash_password(new)
+    account.password_changed_at = now
+    session.add(account)
+    revoke_all_sessions(session, account.id or 0)
+    session.add(
+        AuditLog(
+            actor_id=account.id,
+            actor_role=account.role.value,
+            action="password_changed",
+            object_type="account",
+            object_id=str(account.id),
+        )
+    )
+    # A session opened after the change (created_at >= password_changed_at) stays valid.
+    return open_session(session, settings, account, now=now + timedelta(microseconds=1))
 
 
 def _check_throttle(
@@ -142,8 +176,14 @@ def open_session(
 
 def authenticate(session: Session, settings: Settings, token: str) -> tuple[Account, AuthSession]:
     """The account and live session a token names; NotAuthenticated otherwise."""
+    previous = tuple(
+        k.strip() for k in settings.previous_secret_keys.get_secret_value().split(",") if k.strip()
+    )
     claims = decode_token(
-        token, secret=settings.secret_key.get_secret_value(), audience=settings.token_audience
+        token,
+        secret=settings.secret_key.get_secret_value(),
+        audience=settings.token_audience,
+        previous=previous,
     )
     if claims is None:
         raise NotAuthenticated("invalid or expired token")

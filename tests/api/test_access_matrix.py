@@ -29,6 +29,7 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/auth/login"): PUBLIC,
     ("POST", "/auth/logout"): ALL,
     ("GET", "/auth/me"): ALL,
+    ("POST", "/auth/password"): ALL,
     ("POST", "/seekers"): frozenset({S}),
     ("GET", "/seekers"): frozenset({C}),
     ("GET", "/seekers/me"): frozenset({S}),
@@ -124,8 +125,14 @@ def test_openapi_documents_auth_errors(client: TestClient) -> None:
 
 def _call(client: TestClient, method: str, path: str, headers: dict[str, str]) -> int:
     url = path.replace("{code}", "no_such_code")
-    for name in ("seeker_id", "employer_id", "posting_id", "training_id", "account_id",
-                 "consent_id"):
+    for name in (
+        "seeker_id",
+        "employer_id",
+        "posting_id",
+        "training_id",
+        "account_id",
+        "consent_id",
+    ):
         url = url.replace("{" + name + "}", "999999")
     if method == "GET":
         return client.get(url, headers=headers).status_code

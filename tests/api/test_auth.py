@@ -167,3 +167,78 @@ def test_disabled_account_loses_its_sessions(
     assert client.get("/auth/me", headers=target_headers).status_code == 401
     r = client.post("/auth/token", data={"username": target.email, "password": f.PASSWORD})
     assert r.status_code == 401
+
+
+def test_common_passwords_refused_long_ones_accepted(client: TestClient) -> None:
+    for weak in ("password123", "qwertyuiop123", "1234567890", "li.ming@example.com"):
+        r = client.post(
+            "/auth/register",
+            json={"email": "li.ming@example.com", "password": weak, "role": "seeker"},
+        )
+        assert r.status_code == 422, weak
+        assert r.json()["field"] == "password"
+    long_one = "我的密码是一句很长的话 and a long English sentence too, 2026!" + "x" * 20
+    assert len(long_one) > 64
+    r = client.post(
+        "/auth/register",
+        json={"email": "li.ming@example.com", "password": long_one, "role": "seeker"},
+    )
+    assert r.status_code == 201, r.text
+    r = client.post("/auth/token", data={"username": "li.ming@example.com", "password": long_one})
+    assert r.status_code == 200
+
+
+def test_password_change_ends_other_sessions(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    acc = f.account(session, Role.seeker)
+    other_device = f.headers(session, settings, acc)
+    this_device = f.headers(session, settings, acc)
+    r = client.post(
+        "/auth/password",
+        headers=this_device,
+        json={"current_password": "wrong-one", "new_password": "a brand new long passphrase"},
+    )
+    assert r.status_code == 422 and r.json()["field"] == "current_password"
+    r = client.post(
+        "/auth/password",
+        headers=this_device,
+        json={"current_password": f.PASSWORD, "new_password": "password123"},
+    )
+    assert r.status_code == 422 and r.json()["field"] == "new_password"
+    r = client.post(
+        "/auth/password",
+        headers=this_device,
+        json={"current_password": f.PASSWORD, "new_password": "a brand new long passphrase"},
+    )
+    assert r.status_code == 200, r.text
+    fresh = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    assert client.get("/auth/me", headers=other_device).status_code == 401
+    assert client.get("/auth/me", headers=this_device).status_code == 401
+    assert client.get("/auth/me", headers=fresh).status_code == 200
+    r = client.post(
+        "/auth/token", data={"username": acc.email, "password": "a brand new long passphrase"}
+    )
+    assert r.status_code == 200
+
+
+def test_signing_key_rotation_keeps_sessions(
+    client: TestClient, session: Session, settings: Settings, engine: object
+) -> None:
+    from pydantic import SecretStr
+
+    from api.main import create_app
+
+    acc = f.account(session, Role.seeker)
+    old_token = f.headers(session, settings, acc)
+    rotated = settings.model_copy(
+        update={
+            "secret_key": SecretStr("a-new-signing-key-" + "y" * 30),
+            "previous_secret_keys": settings.secret_key,
+        }
+    )
+    with TestClient(create_app(rotated, engine)) as c:  # type: ignore[arg-type]
+        assert c.get("/auth/me", headers=old_token).status_code == 200
+    dropped = rotated.model_copy(update={"previous_secret_keys": SecretStr("")})
+    with TestClient(create_app(dropped, engine)) as c:  # type: ignore[arg-type]
+        assert c.get("/auth/me", headers=old_token).status_code == 401
