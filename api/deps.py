@@ -107,8 +107,9 @@ def get_principal(
     account, auth = auth_service.authenticate(session, settings, token)
     if via_cookie and request.method not in SAFE_METHODS and not _csrf_ok(request):
         raise PermissionDenied("cookie-authenticated changes need the form's CSRF token")
-    return Principal(account=account, auth=auth, via_cookie=via_cookie,
-                     request_id=request_id(request))
+    return Principal(
+        account=account, auth=auth, via_cookie=via_cookie, request_id=request_id(request)
+    )
 
 
 def _csrf_ok(request: Request) -> bool:

@@ -64,8 +64,9 @@ def test_db_upgrade_and_demo_data(sqlite_url: str) -> None:
         assert any(ch.isascii() and ch.isalpha() for ch in text), "no English text"
         assert len({p.centre_id for p in profiles}) == 9
         rows = s.exec(select(SeekerSensitive)).all()
-        assert rows and all("vision" not in r.sealed and "physical" not in r.sealed
-                            for r in rows), "sensitive data must be stored encrypted"
+        assert rows and all(
+            "vision" not in r.sealed and "physical" not in r.sealed for r in rows
+        ), "sensitive data must be stored encrypted"
         categories = {
             data.disability_category
             for r in rows

@@ -37,10 +37,18 @@ def test_concurrent_profile_updates_one_wins(
     acc, profile = f.seeker(session)
     cw = f.account(session, Role.caseworker)
     calls = [
-        ("PATCH", f"/seekers/{profile.id}", f.headers(session, settings, acc),
-         {"version": 1, "headline": "seeker's own words 本人填写"}),
-        ("PATCH", f"/seekers/{profile.id}", f.headers(session, settings, cw),
-         {"version": 1, "headline": "caseworker's words 专员填写"}),
+        (
+            "PATCH",
+            f"/seekers/{profile.id}",
+            f.headers(session, settings, acc),
+            {"version": 1, "headline": "seeker's own words 本人填写"},
+        ),
+        (
+            "PATCH",
+            f"/seekers/{profile.id}",
+            f.headers(session, settings, cw),
+            {"version": 1, "headline": "caseworker's words 专员填写"},
+        ),
     ]
     for _ in range(3):  # a few rounds: the interleaving differs from run to run
         session.expire_all()
