@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from api.deps import (
     PUBLIC,
+    AdminUser,
     Allow,
     IdPath,
     Principal,
@@ -15,6 +16,8 @@ from api.deps import (
 )
 from api.schemas.privacy import (
     AccessLogEntry,
+    BreakGlassIn,
+    BreakGlassOut,
     ConsentIn,
     ConsentPublic,
     ConsentText,
@@ -149,3 +152,20 @@ def erase_seeker(
 ) -> None:
     """Erase the seeker from every table and the match index; their sessions end."""
     service.erase(session, principal, seeker_id)
+
+
+@router.post(
+    "/admin/break-glass/seekers/{seeker_id}", response_model=BreakGlassOut, responses=ERRORS
+)
+def break_glass(
+    seeker_id: IdPath,
+    data: BreakGlassIn,
+    principal: AdminUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    response: Response,
+) -> BreakGlassOut:
+    """Admins see individual records only this way: with a reason, recorded and shown to
+    the seeker in their access log."""
+    _no_store(response)
+    return service.break_glass(session, settings, principal, seeker_id, data.reason)

@@ -90,3 +90,18 @@ class ExportOut(SQLModel):
     seeker_id: int
     tables: dict[str, list[dict[str, Any]]]
     sensitive: dict[str, Any] | None
+
+
+class BreakGlassIn(StrictInput):
+    reason: Annotated[
+        str,
+        Field(
+            min_length=10, max_length=500, description="why an admin must see this person's record"
+        ),
+    ]
+
+
+class BreakGlassOut(SQLModel):
+    seeker_id: int
+    profile: dict[str, Any]
+    sensitive: dict[str, Any] | None

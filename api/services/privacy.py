@@ -14,6 +14,7 @@ from api.deps import Principal
 from api.errors import Conflict, InvalidInput, PermissionDenied
 from api.schemas.privacy import (
     AccessLogEntry,
+    BreakGlassOut,
     ConsentIn,
     ConsentPublic,
     ConsentText,
@@ -512,4 +513,29 @@ def _system_principal(session: Session) -> Principal:
         auth=AuthSession(id="system", account_id=0, expires_at=utcnow()),
         via_cookie=False,
         request_id="retention",
+    )
+
+
+def break_glass(
+    session: Session, settings: Settings, principal: Principal, seeker_id: int, reason: str
+) -> BreakGlassOut:
+    """An admin's audited look at one person's record, for a stated reason."""
+    profile = session.get(SeekerProfile, seeker_id)
+    if profile is None:
+        raise InvalidInput(f"seeker {seeker_id} not found", field="seeker_id")
+    audit.record(
+        session,
+        "break_glass",
+        actor_id=principal.id,
+        actor_role=principal.role.value,
+        object_type="seeker_sensitive",
+        object_id=seeker_id,
+        purpose=reason.strip(),
+        request_id=principal.request_id,
+    )
+    sensitive = load_sensitive(session, settings, seeker_id)
+    return BreakGlassOut(
+        seeker_id=seeker_id,
+        profile=_row_dict("seeker_profile", profile),
+        sensitive=sensitive.model_dump(mode="json") if sensitive else None,
     )

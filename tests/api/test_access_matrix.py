@@ -75,6 +75,7 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/seekers/{seeker_id}/access-log"): frozenset({S}),
     ("GET", "/seekers/{seeker_id}/export"): frozenset({S}),
     ("POST", "/seekers/{seeker_id}/erase"): frozenset({S, A}),
+    ("POST", "/admin/break-glass/seekers/{seeker_id}"): frozenset({A}),
 }
 UNDOCUMENTED = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 

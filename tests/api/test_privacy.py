@@ -337,3 +337,22 @@ def test_retention_purge(session: Session, settings: Settings) -> None:
     assert done["login_attempts"] == 1 and done["closed_profiles_erased"] == 1
     session.refresh(closed)
     assert closed.full_name == ""
+
+
+def test_admin_break_glass_is_audited_and_shown_to_the_seeker(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    acc, profile = f.seeker(session)
+    h = f.headers(session, settings, acc)
+    consent(client, profile.id, h, "sensitive_profile")
+    client.put(f"/seekers/{profile.id}/sensitive", headers=h, json=SENSITIVE)
+    admin = f.headers(session, settings, f.account(session, Role.admin, centre_code=None))
+    assert client.get(f"/seekers/{profile.id}", headers=admin).status_code == 403
+    url = f"/admin/break-glass/seekers/{profile.id}"
+    assert client.post(url, headers=admin, json={"reason": "x"}).status_code == 422
+    r = client.post(url, headers=admin, json={"reason": "投诉调查 complaint investigation #42"})
+    assert r.status_code == 200 and r.json()["sensitive"]["certificate_number"] == CERT
+    assert r.headers["cache-control"] == "no-store"
+    log = client.get(f"/seekers/{profile.id}/access-log", headers=h).json()
+    assert [(e["actor_role"], e["action"]) for e in log] == [("admin", "break_glass")]
+    assert log[0]["purpose"].startswith("投诉调查")
