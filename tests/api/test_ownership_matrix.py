@@ -1,0 +1,125 @@
+"""Routes × roles × object owner: acting on someone else's objects never succeeds unless the
+role may do so by design. Every route with an object in its path must be listed."""
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from api.settings import Settings
+from models.base import NeedLevel, OfferAvailability, Role
+from tests import factories as f
+from tests.api.test_access_matrix import ROUTES
+
+S, E, C, A = Role.seeker, Role.employer, Role.caseworker, Role.admin
+NOBODY: frozenset[Role] = frozenset()
+# Who may succeed on objects of another owner (another seeker, another centre's seeker,
+# another employer's posting, another centre's training).
+CROSS: dict[tuple[str, str], frozenset[Role]] = {
+    ("GET", "/seekers/{seeker_id}"): NOBODY,
+    ("PATCH", "/seekers/{seeker_id}"): NOBODY,
+    ("POST", "/seekers/{seeker_id}/close"): NOBODY,
+    ("GET", "/seekers/{seeker_id}/matches"): NOBODY,
+    ("PUT", "/seekers/{seeker_id}/feedback/{posting_id}"): NOBODY,
+    ("DELETE", "/seekers/{seeker_id}/feedback/{posting_id}"): NOBODY,
+    ("GET", "/seekers/{seeker_id}/feedback"): NOBODY,
+    ("GET", "/seekers/{seeker_id}/consents"): NOBODY,
+    ("POST", "/seekers/{seeker_id}/consents"): NOBODY,
+    ("POST", "/seekers/{seeker_id}/consents/{consent_id}/withdraw"): NOBODY,
+    ("PUT", "/seekers/{seeker_id}/sensitive"): NOBODY,
+    ("GET", "/seekers/{seeker_id}/sensitive"): NOBODY,
+    ("DELETE", "/seekers/{seeker_id}/sensitive"): NOBODY,
+    ("GET", "/seekers/{seeker_id}/access-log"): NOBODY,
+    ("GET", "/seekers/{seeker_id}/export"): NOBODY,
+    ("POST", "/seekers/{seeker_id}/erase"): frozenset({A}),  # on the person's request
+    ("POST", "/admin/break-glass/seekers/{seeker_id}"): frozenset({A}),
+    ("GET", "/employers/{employer_id}"): frozenset({C, A}),
+    ("PATCH", "/employers/{employer_id}"): frozenset({C, A}),
+    ("POST", "/employers/{employer_id}/verify"): frozenset({C, A}),
+    ("POST", "/employers/{employer_id}/close"): frozenset({C, A}),
+    ("GET", "/postings/{posting_id}"): frozenset({S, E, C, A}),  # an open posting is public
+    ("PATCH", "/postings/{posting_id}"): frozenset({C, A}),
+    ("POST", "/postings/{posting_id}/close"): frozenset({C, A}),
+    ("GET", "/postings/{posting_id}/candidates"): frozenset({C, A}),
+    ("GET", "/trainings/{training_id}"): frozenset({S, E, C, A}),
+    ("PATCH", "/trainings/{training_id}"): frozenset({A}),
+    ("POST", "/trainings/{training_id}/close"): frozenset({A}),
+    ("PATCH", "/accommodations/{code}"): frozenset({A}),
+    ("POST", "/accommodations/{code}/retire"): frozenset({A}),
+    ("POST", "/accounts/{account_id}/disable"): frozenset({A}),
+}
+BODIES: dict[tuple[str, str], Any] = {
+    ("PATCH", "/seekers/{seeker_id}"): {"version": 1, "headline": "changed"},
+    ("PUT", "/seekers/{seeker_id}/feedback/{posting_id}"): {"kind": "saved"},
+    ("POST", "/seekers/{seeker_id}/consents"): {
+        "purpose": "sensitive_profile",
+        "text_version": "2026-11",
+    },
+    ("PUT", "/seekers/{seeker_id}/sensitive"): {"disability_grade": 3},
+    ("POST", "/seekers/{seeker_id}/erase"): {"confirm": "ERASE"},
+    ("POST", "/admin/break-glass/seekers/{seeker_id}"): {"reason": "complaint investigation"},
+    ("PATCH", "/employers/{employer_id}"): {"version": 1, "industry": "retail"},
+    ("PATCH", "/postings/{posting_id}"): {"version": 1, "openings": 2},
+    ("PATCH", "/trainings/{training_id}"): {"version": 1, "capacity": 30},
+    ("PATCH", "/accommodations/{code}"): {"label_en": "Lift"},
+}
+
+
+def test_every_object_route_is_in_the_ownership_table() -> None:
+    with_objects = {k for k in ROUTES if "{" in k[1]}
+    assert with_objects == set(CROSS), (
+        f"missing: {sorted(with_objects - set(CROSS))}; stale: {sorted(set(CROSS) - with_objects)}"
+    )
+
+
+def other_world(client: TestClient, session: Session, settings: Settings) -> dict[str, str]:
+    """Objects that belong to someone else: a seeker of the binjiang centre, another
+    employer's posting, a binjiang training, an account."""
+    _, emp = f.employer_account(session)
+    posting = f.posting(session, emp, offers={"lift": OfferAvailability.available})
+    acc, profile = f.seeker(session, centre_code="binjiang", needs={"lift": NeedLevel.essential})
+    h = f.headers(session, settings, acc)
+    r = client.post(
+        f"/seekers/{profile.id}/consents",
+        headers=h,
+        json={"purpose": "sensitive_profile", "text_version": "2026-11"},
+    )
+    training = f.training(session, centre_code="binjiang")
+    victim = f.account(session, Role.caseworker, centre_code="binjiang")
+    return {
+        "seeker_id": str(profile.id),
+        "posting_id": str(posting.id),
+        "employer_id": str(emp.id),
+        "training_id": str(training.id),
+        "consent_id": str(r.json()["id"]),
+        "account_id": str(victim.id),
+        "code": "lift",
+    }
+
+
+@pytest.mark.parametrize("key", sorted(CROSS), ids=lambda k: f"{k[0]} {k[1]}")
+def test_no_one_acts_on_others_objects_unless_allowed(
+    key: tuple[str, str], client: TestClient, session: Session, settings: Settings
+) -> None:
+    method, path = key
+    ids = other_world(client, session, settings)
+    url = path
+    for name, value in ids.items():
+        url = url.replace("{" + name + "}", value)
+    mine = {  # each caller belongs to the heping centre or its own employer
+        S: f.seeker(session, centre_code="heping")[0],
+        E: f.employer_account(session)[0],
+        C: f.account(session, C, centre_code="heping"),
+        A: f.account(session, A, centre_code=None),
+    }
+    for role, acc in mine.items():
+        if role not in ROUTES[key]:
+            continue  # the role check (test_access_matrix) already refuses it
+        r = client.request(
+            method, url, headers=f.headers(session, settings, acc), json=BODIES.get(key)
+        )
+        if role in CROSS[key]:
+            assert r.status_code < 500, (role, r.status_code, r.text)
+        else:
+            assert not 200 <= r.status_code < 300, (role, r.status_code, r.text)
