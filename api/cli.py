@@ -11,6 +11,10 @@ from api.settings import get_settings
 app = typer.Typer(help="jobmatch: job matching for disabled job seekers.", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+keys_app = typer.Typer(help="Data keys for sensitive fields.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+privacy_app = typer.Typer(help="Retention and data rights.", no_args_is_help=True)
+app.add_typer(privacy_app, name="privacy")
 
 
 def _engine() -> Engine:
@@ -84,6 +88,36 @@ def embed(
         with session_scope(engine) as session, tqdm(desc=f"embedding {owner}s", unit=owner) as bar:
             count = embed_stale(session, encoder, owner, batch_size=batch_size, progress=bar.update)
         typer.echo(f"{count} {owner} embedding(s) written with {encoder.name}")
+
+
+@keys_app.command("new")
+def keys_new() -> None:
+    """Print a fresh data key (put it first in JOBMATCH_DATA_KEYS)."""
+    from api.crypto import new_key
+
+    typer.echo(new_key())
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Re-encrypt every sensitive record with the first key of JOBMATCH_DATA_KEYS."""
+    from api.db import session_scope
+    from api.services.privacy import rotate_keys
+
+    with session_scope(_engine()) as session:
+        count = rotate_keys(session, get_settings())
+    typer.echo(f"{count} record(s) re-encrypted with the newest key")
+
+
+@privacy_app.command("purge")
+def privacy_purge() -> None:
+    """Apply the retention limits of the settings."""
+    from api.db import session_scope
+    from api.services.privacy import purge
+
+    with session_scope(_engine()) as session:
+        done = purge(session, get_settings())
+    typer.echo(", ".join(f"{k}: {v}" for k, v in done.items()))
 
 
 @app.command("serve")

@@ -86,3 +86,42 @@ def test_default_secret_refused_outside_dev() -> None:
         Settings(environment="production")
     with pytest.raises(ValidationError, match="at least 32"):
         Settings(environment="production", secret_key="short")  # type: ignore[arg-type]
+
+
+def test_keys_rotate_and_purge_commands(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    assert (
+        runner.invoke(
+            app,
+            [
+                "demo-data",
+                "--seekers",
+                "10",
+                "--employers",
+                "2",
+                "--postings",
+                "3",
+                "--trainings",
+                "1",
+            ],
+        ).exit_code
+        == 0
+    )
+    old = DEV_SECRET  # demo data was sealed with the key derived from the dev secret
+    new_key = runner.invoke(app, ["keys", "new"]).output.strip()
+    from api.crypto import _derived_key
+
+    monkeypatch.setenv("JOBMATCH_DATA_KEYS", f"{new_key},{_derived_key(old).decode()}")
+    get_settings.cache_clear()
+    r = runner.invoke(app, ["keys", "rotate"])
+    assert r.exit_code == 0 and "re-encrypted" in r.output
+    monkeypatch.setenv("JOBMATCH_DATA_KEYS", new_key)
+    get_settings.cache_clear()
+    engine = make_engine(sqlite_url)
+    with Session(engine) as s:
+        rows = s.exec(select(SeekerSensitive)).all()
+        assert rows and all(load_sensitive(s, get_settings(), r.seeker_id) for r in rows)
+    engine.dispose()
+    r = runner.invoke(app, ["privacy", "purge"])
+    assert r.exit_code == 0 and "login_attempts: 0" in r.output
