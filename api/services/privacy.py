@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, update
+from sqlalchemy import inspect as sa_inspect
 from sqlmodel import Session, SQLModel, col, select
 
 from api.crypto import reseal, seal, unseal
@@ -358,8 +359,10 @@ NOT_EXPORTED: dict[str, set[str]] = {
 
 
 def _row_dict(table: str, row: SQLModel) -> dict[str, Any]:
+    """Every stored column of a row (but those NOT_EXPORTED), as JSON-ready values."""
     skip = NOT_EXPORTED.get(table, set())
-    data = row.model_dump(exclude=skip)
+    columns = sa_inspect(type(row)).column_attrs
+    data = {c.key: getattr(row, c.key) for c in columns if c.key not in skip}
     plain: dict[str, Any] = json.loads(json.dumps(data, default=str))
     return plain
 
