@@ -1,6 +1,7 @@
 """Domain errors (no HTTP in them) and the one table that maps them to responses."""
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -133,7 +134,26 @@ def _unavailable_reason(exc: DBAPIError) -> str | None:
 
 def _loc_to_field(loc: tuple[Any, ...] | list[Any]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    if loc and loc[0] == "body" and all(isinstance(p, int) for p in loc[1:]):
+        return "body"  # the body as a whole (not JSON, or not an object)
     return ".".join(parts) or str(loc[0] if loc else "")
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """The methods the OpenAPI document lists for the path (for a 405's Allow header)."""
+    table: list[tuple[re.Pattern[str], list[str]]] | None = getattr(
+        app.state, "allowed_methods_table", None
+    )
+    if table is None:
+        table = []
+        for template, operations in app.openapi().get("paths", {}).items():
+            pattern = re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(template))
+            methods = sorted(m.upper() for m in operations)
+            if "GET" in methods:
+                methods.append("HEAD")
+            table.append((re.compile(f"^{pattern}$"), methods))
+        app.state.allowed_methods_table = table
+    return next((methods for regex, methods in table if regex.match(path)), [])
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -163,14 +183,29 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(body, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and "parsing the body" in str(exc.detail):
+            # The framework's answer to a body that is not UTF-8: a validation error like
+            # any other malformed body.
+            return JSONResponse(
+                error_body(
+                    "validation_error",
+                    "body: the body is not valid UTF-8 JSON",
+                    field="body",
+                    errors=[
+                        {"field": "body", "type": "json_invalid", "reason": "not valid UTF-8 JSON"}
+                    ],
+                ),
+                status_code=422,
+            )
         code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
             exc.status_code, "http_error"
         )
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request.app, request.url.path))
         return JSONResponse(
-            error_body(code, str(exc.detail)),
-            status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
+            error_body(code, str(exc.detail)), status_code=exc.status_code, headers=headers
         )
 
     @app.exception_handler(StaleDataError)

@@ -6,10 +6,11 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import Column, Table, delete, or_, update
 from sqlalchemy import inspect as sa_inspect
 from sqlmodel import Session, SQLModel, col, select
 
+import models
 from api.crypto import reseal, seal, unseal
 from api.deps import Principal
 from api.errors import Conflict, InvalidInput, PermissionDenied
@@ -35,7 +36,6 @@ from models import (
     Consent,
     Embedding,
     LoginAttempt,
-    MatchFeedback,
     Outbox,
     Referral,
     ReferralEvent,
@@ -299,6 +299,28 @@ def access_log(session: Session, principal: Principal, seeker_id: int) -> list[A
 Selector = Callable[[Session, SeekerProfile, Account], list[Any]]
 
 
+def owner_columns(table: Table) -> list[tuple[Column[Any], str]]:
+    """The columns of a table that point at a seeker ("seeker") or an account ("account")."""
+    out = []
+    for column in table.columns:
+        for fk in column.foreign_keys:
+            target = fk.column.table.name
+            if target in ("seeker_profile", "account") and fk.column.name == "id":
+                out.append((column, "seeker" if target == "seeker_profile" else "account"))
+    return out
+
+
+def _generic(table: Table) -> Selector:
+    """Rows of a table that point at the seeker or their account."""
+
+    def select_rows(session: Session, profile: SeekerProfile, account: Account) -> list[Any]:
+        keys = {"seeker": profile.id, "account": account.id}
+        condition = or_(*(column == keys[kind] for column, kind in owner_columns(table)))
+        return [dict(r._mapping) for r in session.execute(table.select().where(condition))]
+
+    return select_rows
+
+
 def _by(column: Any, value: Callable[[SeekerProfile, Account], Any]) -> Selector:
     return lambda s, p, a: list(s.exec(select(column.class_).where(column == value(p, a))))
 
@@ -332,23 +354,32 @@ def _audit_rows(session: Session, profile: SeekerProfile, account: Account) -> l
     )
 
 
-# Every table that holds something about a seeker, and how to find their rows. A test fails
-# when a table pointing at a seeker or an account is neither here nor in NOT_PERSONAL.
-PERSONAL_TABLES: dict[str, Selector] = {
+# Tables whose rows about a person are found another way than by a foreign key to the
+# seeker or the account. Every other table with such a key is exported and erased
+# generically, so a new table is covered the day it is added.
+SPECIAL_TABLES: dict[str, Selector] = {
     "account": _by(col(Account.id), lambda p, a: a.id),
-    "auth_session": _by(col(AuthSession.account_id), lambda p, a: a.id),
-    "login_attempt": _by(col(LoginAttempt.email), lambda p, a: a.email),
     "seeker_profile": _by(col(SeekerProfile.id), lambda p, a: p.id),
-    "seeker_sensitive": _by(col(SeekerSensitive.seeker_id), lambda p, a: p.id),
-    "seeker_need": _by(col(SeekerNeed.seeker_id), lambda p, a: p.id),
-    "consent": _by(col(Consent.seeker_id), lambda p, a: p.id),
-    "referral": _by(col(Referral.seeker_id), lambda p, a: p.id),
+    "login_attempt": _by(col(LoginAttempt.email), lambda p, a: a.email),
     "referral_event": _events,
-    "match_feedback": _by(col(MatchFeedback.seeker_id), lambda p, a: p.id),
-    "outbox": _by(col(Outbox.recipient_id), lambda p, a: a.id),
     "embedding": _embeddings,
     "audit_log": _audit_rows,
 }
+# Tables that point at accounts for another reason than holding a person's data.
+STAFF_ONLY = {"training"}  # created_by: the staff member who published it
+
+
+def personal_tables() -> dict[str, Selector]:
+    """Every table that holds something about a seeker, with how to find their rows."""
+    out: dict[str, Selector] = {}
+    for table in models.metadata.sorted_tables:
+        if table.name in SPECIAL_TABLES:
+            out[table.name] = SPECIAL_TABLES[table.name]
+        elif table.name not in STAFF_ONLY and owner_columns(table):
+            out[table.name] = _generic(table)
+    return out
+
+
 # Columns left out of an export, and why.
 NOT_EXPORTED: dict[str, set[str]] = {
     "account": {"password_hash"},  # a secret, and not information about the person
@@ -358,11 +389,14 @@ NOT_EXPORTED: dict[str, set[str]] = {
 }
 
 
-def _row_dict(table: str, row: SQLModel) -> dict[str, Any]:
+def _row_dict(table: str, row: SQLModel | dict[str, Any]) -> dict[str, Any]:
     """Every stored column of a row (but those NOT_EXPORTED), as JSON-ready values."""
     skip = NOT_EXPORTED.get(table, set())
-    columns = sa_inspect(type(row)).column_attrs
-    data = {c.key: getattr(row, c.key) for c in columns if c.key not in skip}
+    if isinstance(row, dict):
+        data = {k: v for k, v in row.items() if k not in skip}
+    else:
+        columns = sa_inspect(type(row)).column_attrs
+        data = {c.key: getattr(row, c.key) for c in columns if c.key not in skip}
     plain: dict[str, Any] = json.loads(json.dumps(data, default=str))
     return plain
 
@@ -374,7 +408,7 @@ def export(session: Session, settings: Settings, principal: Principal, seeker_id
     assert account is not None
     tables = {
         name: [_row_dict(name, r) for r in select_rows(session, profile, account)]
-        for name, select_rows in PERSONAL_TABLES.items()
+        for name, select_rows in personal_tables().items()
     }
     sensitive = load_sensitive(session, settings, seeker_id)
     audit.record(
@@ -421,15 +455,14 @@ def erase(session: Session, principal: Principal, seeker_id: int) -> None:
         .where(col(Referral.seeker_id) == sid)
         .values(shared_fields=[], consent_id=None)
     )
-    for model, column, value in (
-        (SeekerSensitive, SeekerSensitive.seeker_id, sid),
-        (SeekerNeed, SeekerNeed.seeker_id, sid),
-        (MatchFeedback, MatchFeedback.seeker_id, sid),
-        (Consent, Consent.seeker_id, sid),
-        (Outbox, Outbox.recipient_id, aid),
-        (LoginAttempt, LoginAttempt.email, email),
-    ):
-        session.execute(delete(model).where(col(column) == value))
+    keys = {"seeker": sid, "account": aid}
+    kept = {*SPECIAL_TABLES, "referral"}  # anonymised below, or kept for anonymised counts
+    for table in reversed(models.metadata.sorted_tables):  # children before parents
+        if table.name in kept or table.name in STAFF_ONLY or not owner_columns(table):
+            continue
+        condition = or_(*(column == keys[kind] for column, kind in owner_columns(table)))
+        session.execute(table.delete().where(condition))
+    session.execute(delete(LoginAttempt).where(col(LoginAttempt.email) == email))
     session.execute(
         delete(Embedding).where(
             col(Embedding.owner_type) == "seeker", col(Embedding.owner_id) == sid

@@ -172,3 +172,20 @@ def test_errors_never_500_on_mixed_language_text(
     status, out = post(client, employer_headers, body)
     assert status == 201
     assert out["title"] == body["title"]
+
+
+def test_body_that_is_not_utf8(client: TestClient, employer_headers: dict[str, str]) -> None:
+    r = client.post(
+        "/postings",
+        headers={**employer_headers, "Content-Type": "application/json"},
+        content=b"\x8f\xffnot json",
+    )
+    assert r.status_code == 422
+    assert r.json()["field"] == "body"
+
+
+def test_wrong_method_lists_every_allowed_one(client: TestClient) -> None:
+    r = client.delete("/trainings/1")
+    assert r.status_code == 405
+    assert set(r.headers["allow"].split(", ")) == {"GET", "PATCH", "HEAD"}
+    assert r.json()["error"] == "method_not_allowed"
