@@ -27,7 +27,8 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) ->
             kwargs["poolclass"] = StaticPool
         else:
             path = url.split("///", 1)[-1]
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            if not path.startswith("file:"):  # a URI filename names an existing file
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, echo=echo, **kwargs)
 
         @event.listens_for(engine, "connect")
