@@ -1,5 +1,6 @@
 """The database going away and coming back; a read-only SQLite file."""
 
+import contextlib
 import socket
 import threading
 import uuid
@@ -62,20 +63,16 @@ class TcpProxy:
             pass
         finally:
             for s in (src, dst):
-                try:
+                with contextlib.suppress(OSError):
                     s.close()
-                except OSError:
-                    pass
 
     def cut(self) -> None:
         self.up = False
         with self.lock:
             for s in self.conns:
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
                     s.close()
-                except OSError:
-                    pass
             self.conns.clear()
 
     def restore(self) -> None:
