@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -76,6 +77,49 @@ class ServiceUnavailable(DomainError):
     code = "service_unavailable"
 
 
+class FieldError(BaseModel):
+    field: str
+    reason: str
+    type: str = ""
+
+
+class ErrorBody(BaseModel):
+    """The one shape of every error response."""
+
+    model_config = ConfigDict(extra="allow")
+
+    error: str
+    detail: str
+    field: str | None = None
+    errors: list[FieldError] | None = None
+
+
+def document_errors(app: FastAPI) -> None:
+    """Make the OpenAPI document say what error bodies really look like."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for model in (FieldError, ErrorBody):
+            components[model.__name__] = model.model_json_schema(
+                ref_template="#/components/schemas/{model}"
+            )
+        ref = {"$ref": "#/components/schemas/ErrorBody"}
+        components["HTTPValidationError"] = ref
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for status, response in operation.get("responses", {}).items():
+                    if status[0] in "45":
+                        response["content"] = {"application/json": {"schema": ref}}
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 STATUS: dict[type[DomainError], int] = {
     NotFound: 404,
     Conflict: 409,
@@ -139,6 +183,16 @@ def _loc_to_field(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or str(loc[0] if loc else "")
 
 
+def _error_field(error: Any) -> str:
+    """The field an error is about; for a choice between shapes, the field that chooses."""
+    field = _loc_to_field(error.get("loc", ()))
+    if error.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+        tag = str((error.get("ctx") or {}).get("discriminator", "")).strip("'\"")
+        if tag:
+            return f"{field}.{tag}" if field != "body" else tag
+    return field
+
+
 def allowed_methods(app: FastAPI, path: str) -> list[str]:
     """The methods the OpenAPI document lists for the path (for a 405's Allow header)."""
     table: list[tuple[re.Pattern[str], list[str]]] | None = getattr(
@@ -167,7 +221,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
             {
-                "field": _loc_to_field(e.get("loc", ())),
+                "field": _error_field(e),
                 "reason": e.get("msg", ""),
                 "type": e.get("type", ""),
             }

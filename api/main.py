@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from api.db import make_engine
 from api.deps import PUBLIC, SessionDep
-from api.errors import install_error_handlers
+from api.errors import document_errors, install_error_handlers
 from api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from api.routers import auth, catalog, employers, matches, postings, privacy, seekers
 from api.services.matching import build_match_index
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     if engine is not None:
         app.state.engine = engine
     install_error_handlers(app)
+    document_errors(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
 

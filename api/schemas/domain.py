@@ -4,7 +4,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import EmailStr, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from sqlmodel import SQLModel
 
 from api import uscc
@@ -30,6 +30,9 @@ from models.tables import (
 
 USCC_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 Password = Annotated[str, Field(min_length=10, max_length=128)]
+# What the service accepts as an e-mail address, stated in the schema itself: one @, no spaces,
+# a dot in the domain. Deliverability is checked by mailing, not by guessing.
+Email = Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")]
 
 
 class PasswordChangeIn(StrictInput):
@@ -50,7 +53,7 @@ class TokenOut(SQLModel):
 
 
 class LoginIn(StrictInput):
-    email: EmailStr
+    email: Email
     password: Annotated[str, Field(min_length=1, max_length=128)]
 
 
@@ -78,26 +81,28 @@ class EmployerIn(EmployerBase, StrictInput):
         return value
 
 
-class RegisterIn(StrictInput):
-    email: EmailStr
+class RegisterBase(StrictInput):
+    email: Email
     password: Password
-    role: Literal[Role.seeker, Role.employer]
     display_name: Annotated[str, Field(max_length=100)] = ""
     language: Language = Language.zh
     centre_code: Annotated[str | None, Field(max_length=32)] = None
-    employer: EmployerIn | None = None
 
-    @model_validator(mode="after")
-    def _role_fields(self) -> "RegisterIn":
-        if self.role == Role.seeker and self.employer is not None:
-            raise ValueError("employer details are only for employer accounts")
-        if self.role == Role.employer and self.employer is None:
-            raise ValueError("employer accounts need the employer's details")
-        return self
+
+class SeekerRegisterIn(RegisterBase):
+    role: Literal[Role.seeker]
+
+
+class EmployerRegisterIn(RegisterBase):
+    role: Literal[Role.employer]
+    employer: EmployerIn
+
+
+RegisterIn = Annotated[SeekerRegisterIn | EmployerRegisterIn, Field(discriminator="role")]
 
 
 class StaffAccountIn(StrictInput):
-    email: EmailStr
+    email: Email
     password: Password
     role: Literal[Role.caseworker, Role.admin]
     display_name: Annotated[str, Field(max_length=100)] = ""
