@@ -47,6 +47,35 @@ class Settings(BaseSettings):
     index_poll_seconds: float = Field(default=1.0, ge=0)
     scheduler_enabled: bool = True
     data_dir: Path = Path("./var")
+    # --- pushes (scheduler, outbox, delivery) ---
+    # Where links in pushes point (the preferences page, one-click stop).
+    public_base_url: str = "http://127.0.0.1:8000"
+    digest_hour: int = Field(default=8, ge=0, le=23)  # local time of the daily digest run
+    digest_max_items: int = Field(default=10, ge=1, le=100)
+    digest_batch_size: int = Field(default=1024, ge=1, le=100_000)
+    # Pause between digest batches, leaving the database to the API for a moment.
+    push_batch_pause_seconds: float = Field(default=0.0, ge=0, le=60)
+    push_max_attempts: int = Field(default=8, ge=1, le=100)
+    push_backoff_seconds: float = Field(default=30.0, ge=0)  # doubled on each failed attempt
+    push_backoff_max_seconds: float = Field(default=6 * 3600.0, ge=0)
+    push_lease_seconds: float = Field(default=300.0, ge=1)  # a claimed row waits this long
+    deliver_interval_seconds: int = Field(default=60, ge=1)
+    # E-mail over SMTP; no host: the e-mail channel is off.
+    smtp_host: str = ""
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_user: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_from: str = "jobmatch <noreply@jobmatch.invalid>"
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Signed JSON webhook for SMS or messaging gateways; no URL: the webhook channel is off.
+    webhook_url: str = ""
+    webhook_secret: SecretStr = SecretStr("")
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    # The PostgreSQL advisory lock key the leading worker holds.
+    scheduler_lock_key: int = 0x6A6F626D  # "jobm"
+    scheduler_standby_poll_seconds: float = Field(default=5.0, gt=0)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "Settings":
