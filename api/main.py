@@ -15,6 +15,8 @@ from api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from api.routers import auth, catalog, employers, matches, postings, privacy, seekers
 from api.services.matching import build_match_index
 from api.settings import Settings, get_settings
+from api.web import install as install_pages
+from api.web import router as page_router
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     for router in ROUTERS:
         app.include_router(router)
+    install_pages(app)
     return app
 
 
@@ -69,4 +72,5 @@ ROUTERS = (
     catalog.router,
     matches.router,
     privacy.router,
+    page_router,
 )

@@ -15,6 +15,7 @@ from api.main import ROUTERS
 from api.settings import Settings
 from models.base import Role
 from tests import factories as f
+from tests.web.routes import PAGE_ROUTES
 
 S, E, C, A = Role.seeker, Role.employer, Role.caseworker, Role.admin
 PUBLIC: frozenset[Role] = frozenset()
@@ -108,17 +109,18 @@ def test_every_route_is_in_the_table_and_declares_its_roles(app: Any, client: Te
     spec = client.get("/openapi.json").json()
     documented = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
     assert documented == set(routes), "a route is served that the matrix cannot see"
-    assert set(routes) == set(ROUTES), (
-        f"missing from ROUTES: {sorted(set(routes) - set(ROUTES))}; "
-        f"stale in ROUTES: {sorted(set(ROUTES) - set(routes))}"
+    expected = {**ROUTES, **PAGE_ROUTES}
+    assert set(routes) == set(expected), (
+        f"missing from ROUTES: {sorted(set(routes) - set(expected))}; "
+        f"stale in ROUTES: {sorted(set(expected) - set(routes))}"
     )
     for key, route in routes.items():
-        assert declared_roles(route) == ROUTES[key], key
+        assert declared_roles(route) == expected[key], key
 
 
 def test_openapi_documents_auth_errors(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
-    for (method, path), roles in ROUTES.items():
+    for (method, path), roles in {**ROUTES, **PAGE_ROUTES}.items():
         op = spec["paths"][path][method.lower()]
         if roles:
             assert {"401", "403"} <= set(op["responses"]), (method, path)
@@ -136,16 +138,20 @@ def _call(client: TestClient, method: str, path: str, headers: dict[str, str]) -
     ):
         url = url.replace("{" + name + "}", "999999")
     if method == "GET":
-        return client.get(url, headers=headers).status_code
-    return client.request(method, url, headers=headers, json={}).status_code
+        return client.get(url, headers=headers, follow_redirects=False).status_code
+    return client.request(
+        method, url, headers=headers, json={}, follow_redirects=False
+    ).status_code
 
 
-@pytest.mark.parametrize("key", sorted(ROUTES), ids=lambda k: f"{k[0]} {k[1]}")
+@pytest.mark.parametrize(
+    "key", sorted({**ROUTES, **PAGE_ROUTES}), ids=lambda k: f"{k[0]} {k[1]}"
+)
 def test_each_role_reaches_only_what_it_may(
     key: tuple[str, str], client: TestClient, session: Session, settings: Settings
 ) -> None:
     method, path = key
-    allowed = ROUTES[key]
+    allowed = ROUTES[key] if key in ROUTES else PAGE_ROUTES[key]
     accounts = {
         S: f.account(session, S),
         E: f.employer_account(session)[0],
@@ -153,7 +159,9 @@ def test_each_role_reaches_only_what_it_may(
         A: f.account(session, A, centre_code=None),
     }
     anonymous = _call(client, method, path, {})
-    if allowed:
+    if allowed and key in PAGE_ROUTES:  # a page sends the anonymous visitor to log in
+        assert anonymous == 303, f"anonymous got {anonymous}"
+    elif allowed:
         assert anonymous == 401, f"anonymous got {anonymous}"
     else:
         assert anonymous not in (401, 403)

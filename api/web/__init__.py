@@ -1,0 +1,19 @@
+"""Server-rendered pages (Jinja2, no JavaScript needed), in Chinese and English."""
+
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from api.web import common, seeker
+from api.web.core import STATIC_DIR
+from api.web.csrf import csrf_checker
+
+# One flat router holding every page route (the access matrix walks ROUTERS' routes).
+router = APIRouter()
+for _module in (common, seeker):
+    router.routes.extend(_module.router.routes)
+
+
+def install(app: FastAPI) -> None:
+    """Static files and the CSRF checker that cookie-authenticated changes must pass."""
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    app.state.csrf_checker = csrf_checker

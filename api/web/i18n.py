@@ -1,0 +1,583 @@
+"""Every text of the web pages, in Chinese (the default) and English, in one place.
+
+Templates never hold words of their own: they call `t("key")`. Plain language: short
+sentences, everyday words, one idea per sentence.
+"""
+
+from collections.abc import Mapping
+from typing import Final
+
+LANGUAGES: Final = ("zh", "en")
+DEFAULT_LANGUAGE: Final = "zh"
+LANGUAGE_NAMES: Final = {"zh": "中文", "en": "English"}
+
+TEXTS: Final[Mapping[str, tuple[str, str]]] = {
+    # --- the frame of every page ---
+    "site_name": ("残联就业匹配", "Jobmatch for disabled job seekers"),
+    "skip_link": ("跳到主要内容", "Skip to main content"),
+    "main_nav": ("主菜单", "Main menu"),
+    "language_switch": ("语言", "Language"),
+    "switch_to": ("切换到", "Switch to"),
+    "footer_text": (
+        "区残疾人联合会及九个街道职康中心提供服务。",
+        "A service of the district Disabled Persons' Federation and its nine centres.",
+    ),
+    "logged_in_as": ("已登录：", "Logged in as:"),
+    "error_prefix": ("出错：", "Error: "),
+    "required": ("（必填）", "(required)"),
+    "optional": ("（选填）", "(optional)"),
+    "back_home": ("回到首页", "Back to the start page"),
+    "save": ("保存", "Save"),
+    "cancel": ("取消", "Cancel"),
+    "none_yet": ("暂时没有。", "Nothing here yet."),
+    "yes": ("是", "Yes"),
+    "no": ("否", "No"),
+    "more_pages": ("更多", "More"),
+    "next_page": ("下一页", "Next page"),
+    "previous_page": ("上一页", "Previous page"),
+    "page_of": ("第 {page} 页，共 {pages} 页", "Page {page} of {pages}"),
+    # --- navigation ---
+    "nav_home": ("首页", "Start"),
+    "nav_login": ("登录", "Log in"),
+    "nav_register": ("注册", "Register"),
+    "nav_logout": ("退出登录", "Log out"),
+    "nav_accessibility": ("显示设置", "Display settings"),
+    "nav_profile": ("我的资料", "My profile"),
+    "nav_needs": ("我的便利需求", "My accommodation needs"),
+    "nav_consents": ("同意与隐私", "Consent and privacy"),
+    "nav_matches": ("为我推荐的岗位", "Jobs that match me"),
+    "nav_trainings": ("培训", "Trainings"),
+    "nav_my_data": ("我的数据", "My data"),
+    "nav_organisation": ("单位资料", "Organisation"),
+    "nav_vacancies": ("我的岗位", "My vacancies"),
+    "nav_new_vacancy": ("发布岗位", "Post a vacancy"),
+    "nav_centre_seekers": ("本中心求职者", "Our centre's seekers"),
+    "nav_centre_trainings": ("本中心培训", "Our centre's trainings"),
+    "nav_accommodations": ("便利措施目录", "Accommodation list"),
+    "nav_centres": ("职康中心", "Service centres"),
+    "nav_accounts": ("账号", "Accounts"),
+    # --- start page ---
+    "home_title": ("欢迎", "Welcome"),
+    "home_intro": (
+        "这里帮助残疾人找到合适的工作。岗位会说明工作场所的无障碍条件和可以提供的便利。",
+        "This service helps disabled people find suitable work. Each job says how "
+        "accessible the workplace is and which accommodations it can provide.",
+    ),
+    "home_anonymous": (
+        "请先登录。还没有账号？求职者和用人单位都可以注册。",
+        "Please log in first. No account yet? Job seekers and employers can register.",
+    ),
+    "home_choose": ("您可以：", "What you can do:"),
+    # --- accessibility preferences ---
+    "a11y_title": ("显示设置", "Display settings"),
+    "a11y_intro": (
+        "选择让页面更容易阅读的方式。设置保存在这台设备的浏览器里。",
+        "Choose what makes the pages easier for you. The setting is kept in this device's browser.",
+    ),
+    "a11y_legend": ("显示方式", "How pages look"),
+    "a11y_large_text": ("大字体", "Larger text"),
+    "a11y_large_text_hint": ("所有文字放大约四分之一。", "All text about a quarter larger."),
+    "a11y_high_contrast": ("高对比度", "High contrast"),
+    "a11y_high_contrast_hint": (
+        "黑底白字、黄色链接，更容易看清。",
+        "White text on black, yellow links: easier to see.",
+    ),
+    "a11y_reduced_motion": ("减少动画", "Reduced motion"),
+    "a11y_reduced_motion_hint": ("页面不使用动画和过渡效果。", "No animations or transitions."),
+    "a11y_saved": ("显示设置已保存。", "Your display settings are saved."),
+    # --- log in, register, log out ---
+    "login_title": ("登录", "Log in"),
+    "login_intro": (
+        "请输入注册时用的邮箱和密码。",
+        "Enter the email and password you registered with.",
+    ),
+    "email": ("邮箱", "Email"),
+    "password": ("密码", "Password"),
+    "password_hint": (
+        "至少 10 个字符。一句好记的长句最安全。",
+        "At least 10 characters. A long phrase you can remember is safest.",
+    ),
+    "login_button": ("登录", "Log in"),
+    "login_failed": ("邮箱或密码不对。", "The email or password is wrong."),
+    "login_throttled": (
+        "登录失败次数太多。请 {minutes} 分钟后再试。",
+        "Too many failed logins. Please try again in {minutes} minutes.",
+    ),
+    "no_account": ("还没有账号？", "No account yet?"),
+    "register_title": ("注册账号", "Register"),
+    "register_intro": (
+        "求职者和用人单位可以在这里注册。就业服务专员的账号由区残联开通。",
+        "Job seekers and employers register here. The federation opens staff accounts.",
+    ),
+    "display_name": ("称呼", "Your name"),
+    "display_name_hint": ("别人怎样称呼您。", "What others should call you."),
+    "role": ("我是", "I am"),
+    "role_seeker": ("求职者", "a job seeker"),
+    "role_employer": ("用人单位", "an employer"),
+    "preferred_language": ("通知用的语言", "Language for messages"),
+    "centre": ("职康中心", "Service centre"),
+    "centre_hint": (
+        "离您住处最近的街道职康中心。",
+        "The street service centre nearest to where you live.",
+    ),
+    "choose_one": ("请选择", "Please choose"),
+    "employer_details": ("单位信息（用人单位填写）", "Your organisation (employers only)"),
+    "employer_name": ("单位名称", "Organisation name"),
+    "uscc": ("统一社会信用代码", "Unified social credit code"),
+    "uscc_hint": ("18 位，见营业执照。", "18 characters, on the business licence."),
+    "staff_count": ("职工人数", "Number of staff"),
+    "industry": ("行业", "Industry"),
+    "address": ("地址", "Address"),
+    "contact_email": ("联系邮箱", "Contact email"),
+    "register_button": ("注册", "Register"),
+    "registered": ("注册成功。欢迎！", "You are registered. Welcome!"),
+    "logged_in": ("您已登录。", "You are logged in."),
+    "logged_out": ("您已退出登录。", "You are logged out."),
+    "logout_button": ("退出登录", "Log out"),
+    # --- form errors ---
+    "errors_title": ("请改正以下问题：", "Please correct these problems:"),
+    "err_required": ("请填写这一项。", "Please fill this in."),
+    "err_choose": ("请选择一项。", "Please choose one."),
+    "err_email": (
+        "请输入有效的邮箱，例如 name@example.com。",
+        "Enter a valid email, like name@example.com.",
+    ),
+    "err_too_short": ("太短了：至少 {n} 个字符。", "Too short: at least {n} characters."),
+    "err_too_long": ("太长了：最多 {n} 个字符。", "Too long: at most {n} characters."),
+    "err_number": ("请输入数字。", "Enter a number."),
+    "err_number_min": ("不能小于 {n}。", "Must be at least {n}."),
+    "err_number_max": ("不能大于 {n}。", "Must be at most {n}."),
+    "err_date": ("请输入日期，例如 2026-12-31。", "Enter a date, like 2026-12-31."),
+    "err_invalid": ("这一项的内容不对。", "This value is not valid."),
+    "err_email_taken": (
+        "这个邮箱已经注册过。请直接登录。",
+        "This email is already registered. Please log in.",
+    ),
+    "err_uscc_taken": ("这个信用代码已经注册过。", "This credit code is already registered."),
+    "err_uscc": (
+        "不是有效的 18 位统一社会信用代码。",
+        "This is not a valid 18-character credit code.",
+    ),
+    "err_weak_password": (
+        "这个密码太常见或太容易猜到。请用一句更长的话。",
+        "This password is too common or easy to guess. Try a longer phrase.",
+    ),
+    "err_unknown_centre": ("请从列表中选择职康中心。", "Choose a centre from the list."),
+    "err_stale": (
+        "别人刚刚修改过这条记录。请看下面最新的内容，再保存一次。",
+        "Someone changed this record a moment ago. Check the latest version below and save again.",
+    ),
+    "err_health_consent": (
+        "这项需求涉及健康信息。请先在“同意与隐私”页面给出健康需求的单独同意。",
+        "This need says something about health. First give the health needs consent on "
+        "the Consent and privacy page.",
+    ),
+    "err_wage_order": ("最低工资不能高于最高工资。", "The lowest wage is above the highest."),
+    "err_dates_order": ("结束日期早于开始日期。", "The end date is before the start date."),
+    "err_past": ("这个日期已经过去了。", "This date is in the past."),
+    "err_confirm_delete": ("请输入“删除”两个字确认。", "Type DELETE to confirm."),
+    "err_form_expired": (
+        "表单已过期，为了安全没有保存。请再提交一次。",
+        "This form had expired, so nothing was saved, for your safety. Please send it again.",
+    ),
+    # --- error pages ---
+    "error_title": ("出了点问题", "Something went wrong"),
+    "error_403": ("您没有权限打开这个页面。", "You may not open this page."),
+    "error_404": ("找不到这个页面或记录。", "We cannot find this page or record."),
+    "error_409": ("这个操作现在不能进行。", "This cannot be done right now."),
+    "error_other": ("请稍后再试。", "Please try again later."),
+    # --- seeker: profile ---
+    "profile_title": ("我的资料", "My profile"),
+    "profile_intro": (
+        "这些信息用来为您匹配岗位。用人单位看不到您的姓名和电话，除非您同意推荐。",
+        "We use this to match you with jobs. Employers do not see your name or phone "
+        "unless you agree to a referral.",
+    ),
+    "profile_create_intro": (
+        "您还没有资料。填好下面几项，我们就能为您推荐岗位。",
+        "You have no profile yet. Fill in these fields and we can suggest jobs.",
+    ),
+    "full_name": ("姓名", "Full name"),
+    "phone": ("电话", "Phone"),
+    "headline": ("一句话介绍自己", "About you in one sentence"),
+    "headline_hint": ("例如：细心的数据录入员。", "For example: careful data entry clerk."),
+    "skills": ("技能", "Skills"),
+    "skills_hint": ("每行写一项技能。", "One skill per line."),
+    "experience": ("工作经历", "Work experience"),
+    "education": ("学历", "Education"),
+    "desired_roles": ("想做的工作", "Jobs you want"),
+    "desired_roles_hint": ("每行写一种工作。", "One job per line."),
+    "location_text": ("住在哪里", "Where you live"),
+    "location_hint": ("街道或小区即可。", "A street or neighbourhood is enough."),
+    "commute_limit_km": ("最远通勤距离（公里）", "Longest commute (km)"),
+    "commute_hint": ("不填表示不限。", "Leave empty for no limit."),
+    "schedule": ("工作时间", "Working hours"),
+    "work_modes": ("工作方式", "Ways of working"),
+    "work_modes_hint": ("可以选多项。", "Choose one or more."),
+    "expected_wage": ("期望月薪（元）", "Expected monthly wage (yuan)"),
+    "profile_saved": ("资料已保存。", "Your profile is saved."),
+    "profile_missing": (
+        "请先填写“我的资料”。",
+        "Please fill in My profile first.",
+    ),
+    "go_to_profile": ("去填写我的资料", "Go to My profile"),
+    # --- seeker: needs ---
+    "needs_title": ("我的便利需求", "My accommodation needs"),
+    "needs_intro": (
+        "便利需求是帮助您工作的安排，例如电梯或手语翻译。为每一项选择：",
+        "Accommodations are arrangements that help you work, such as a lift or a "
+        "sign-language interpreter. For each one choose:",
+    ),
+    "needs_level_none": ("不需要", "Not needed"),
+    "needs_level_preferred": ("最好有", "Preferred"),
+    "needs_level_essential": ("必须有", "Essential"),
+    "needs_explain_essential": (
+        "必须有：没有这项的岗位不会推荐给您。",
+        "Essential: jobs that cannot provide it are not shown to you.",
+    ),
+    "needs_explain_preferred": (
+        "最好有：有这项的岗位排得更靠前。",
+        "Preferred: jobs that provide it are ranked higher.",
+    ),
+    "needs_health_note": (
+        "涉及健康信息，需要您单独同意。",
+        "Says something about health: needs your separate consent.",
+    ),
+    "needs_saved": ("便利需求已保存。", "Your accommodation needs are saved."),
+    # --- seeker: consents ---
+    "consents_title": ("同意与隐私", "Consent and privacy"),
+    "consents_intro": (
+        "有些信息比较敏感。只有您单独同意后我们才会保存和使用。您可以随时撤回。",
+        "Some information is sensitive. We keep and use it only with your separate "
+        "consent. You can withdraw at any time.",
+    ),
+    "consent_status_given": ("您已同意（{date}）。", "You agreed ({date})."),
+    "consent_status_none": ("您还没有同意。", "You have not agreed."),
+    "consent_give": ("我同意", "I agree"),
+    "consent_withdraw": ("撤回同意并删除相关信息", "Withdraw and delete this information"),
+    "consent_given": ("已记录您的同意。", "Your consent is recorded."),
+    "consent_withdrawn": (
+        "已撤回同意，相关信息已删除。",
+        "Your consent is withdrawn and the information is deleted.",
+    ),
+    "consent_version": ("文本版本：{version}", "Text version: {version}"),
+    # --- seeker: matches ---
+    "matches_title": ("为我推荐的岗位", "Jobs that match me"),
+    "matches_intro": (
+        "按与您的匹配程度排序。每个岗位都说明了推荐理由。",
+        "Sorted by how well they match you. Each job says why it is shown.",
+    ),
+    "match_score": ("匹配度：{score} 分（满分 100）", "Match: {score} out of 100"),
+    "match_employer": ("用人单位：", "Employer:"),
+    "match_verified": ("（已核实）", "(verified)"),
+    "match_why": ("推荐理由", "Why this job"),
+    "matched_skills": ("您具备的技能：", "Skills you have:"),
+    "missing_skills": ("还缺的技能：", "Skills you lack:"),
+    "needs_met": ("已经提供的便利：", "Accommodations provided:"),
+    "needs_arrangeable": ("可以安排的便利：", "Accommodations that can be arranged:"),
+    "needs_unmet": ("不能提供的便利：", "Accommodations not provided:"),
+    "distance": ("距离：约 {km} 公里", "Distance: about {km} km"),
+    "wage": ("月薪：{wage}", "Monthly wage: {wage}"),
+    "work_mode": ("工作方式：", "Way of working:"),
+    "save_match": ("收藏", "Save"),
+    "dismiss_match": ("不感兴趣", "Not interested"),
+    "undo_match": ("撤销", "Undo"),
+    "match_is_saved": ("已收藏", "Saved"),
+    "match_saved": ("已收藏这个岗位。", "The job is saved."),
+    "match_dismissed": (
+        "已隐藏这个岗位。它不会再出现在列表里。",
+        "The job is hidden. It will not appear in the list again.",
+    ),
+    "match_undone": ("已撤销。", "Undone."),
+    "show_dismissed": ("显示已隐藏的岗位", "Show hidden jobs"),
+    "no_matches": (
+        "暂时没有适合您的岗位。补充技能或放宽条件可能会有帮助。",
+        "No matching jobs right now. Adding skills or widening your limits may help.",
+    ),
+    # --- trainings ---
+    "trainings_title": ("培训", "Trainings"),
+    "trainings_intro": (
+        "职康中心和合作机构提供的职业培训。",
+        "Vocational trainings from the centres and their partners.",
+    ),
+    "training_dates": ("时间：{start} 至 {end}", "Dates: {start} to {end}"),
+    "training_provider": ("举办方：", "Provider:"),
+    "training_place": ("地点：", "Place:"),
+    "training_seats": ("名额：{taken}/{capacity}", "Seats: {taken} of {capacity} taken"),
+    "training_skills": ("学到的技能：", "Skills taught:"),
+    "training_accessibility": ("无障碍安排：", "Accessibility:"),
+    "new_training": ("发布培训", "Publish a training"),
+    "title": ("名称", "Title"),
+    "description": ("说明", "Description"),
+    "provider": ("举办方", "Provider"),
+    "starts_on": ("开始日期", "Start date"),
+    "ends_on": ("结束日期", "End date"),
+    "date_hint": ("格式：2026-12-31", "Format: 2026-12-31"),
+    "capacity": ("名额", "Seats"),
+    "skills_taught": ("教授的技能", "Skills taught"),
+    "training_saved": ("培训已发布。", "The training is published."),
+    # --- seeker: my data ---
+    "data_title": ("我的数据", "My data"),
+    "data_intro": (
+        "您可以下载我们保存的关于您的全部信息，也可以删除您的全部数据。",
+        "You can download everything we keep about you, or delete all your data.",
+    ),
+    "export_heading": ("下载我的数据", "Download my data"),
+    "export_explain": (
+        "下载一个 JSON 文件，里面是我们保存的关于您的全部信息。",
+        "Download one JSON file with everything we keep about you.",
+    ),
+    "export_button": ("下载我的数据（JSON 文件）", "Download my data (JSON file)"),
+    "delete_heading": ("删除我的数据", "Delete my data"),
+    "delete_explain": (
+        "删除后，您的资料、需求、同意和收藏都会被删除，账号会关闭，不能恢复。"
+        "统计数字会保留，但不再能对应到您。",
+        "Your profile, needs, consents and saved jobs are deleted and your account is "
+        "closed. This cannot be undone. Counts are kept, but they no longer point to you.",
+    ),
+    "delete_start": ("我想删除我的数据", "I want to delete my data"),
+    "delete_confirm_title": ("确认删除我的数据", "Confirm: delete my data"),
+    "delete_confirm_label": ("请输入“删除”两个字确认", "Type DELETE to confirm"),
+    "delete_confirm_word": ("删除", "DELETE"),
+    "delete_button": ("永久删除我的数据", "Delete my data for good"),
+    "deleted": (
+        "您的数据已删除，账号已关闭。",
+        "Your data is deleted and your account is closed.",
+    ),
+    # --- employer ---
+    "organisation_title": ("单位资料", "Organisation profile"),
+    "organisation_saved": ("单位资料已保存。", "The organisation profile is saved."),
+    "verified_status": ("核实状态：", "Verification:"),
+    "verified_yes": ("已由职康中心核实", "Verified by a service centre"),
+    "verified_no": ("尚未核实", "Not verified yet"),
+    "no_organisation": (
+        "您的账号没有关联单位。请联系职康中心。",
+        "Your account has no organisation. Please contact a service centre.",
+    ),
+    "vacancies_title": ("我的岗位", "My vacancies"),
+    "vacancy_new_title": ("发布岗位", "Post a vacancy"),
+    "vacancy_edit_title": ("修改岗位：{title}", "Edit vacancy: {title}"),
+    "vacancy_saved": ("岗位已保存。", "The vacancy is saved."),
+    "vacancy_title": ("岗位名称", "Job title"),
+    "vacancy_description": ("工作内容", "What the work is"),
+    "required_skills": ("必需技能", "Required skills"),
+    "optional_skills": ("加分技能", "Useful extra skills"),
+    "lines_hint": ("每行写一项。", "One per line."),
+    "work_place": ("工作地点", "Place of work"),
+    "wage_min": ("最低月薪（元）", "Lowest monthly wage (yuan)"),
+    "wage_max": ("最高月薪（元）", "Highest monthly wage (yuan)"),
+    "openings": ("招聘人数", "Number of openings"),
+    "expires_on": ("截止日期", "Closing date"),
+    "expires_hint": ("格式：2026-12-31。不填表示长期有效。", "Format: 2026-12-31. Empty: no end."),
+    "status": ("状态", "Status"),
+    "status_draft": ("草稿（不公开）", "Draft (not public)"),
+    "status_open": ("公开招聘", "Open"),
+    "status_closed": ("已关闭", "Closed"),
+    "status_filled": ("已招满", "Filled"),
+    "offers_title": ("工作场所的无障碍条件和便利", "Workplace accessibility and accommodations"),
+    "offers_intro": (
+        "为每一项选择您的工作场所能否提供。如实填写：职康中心会核实。",
+        "For each one, say whether your workplace provides it. Be accurate: the service "
+        "centres check.",
+    ),
+    "offer_none": ("不提供", "Not provided"),
+    "offer_available": ("现在就有", "Available now"),
+    "offer_arrangeable": ("可以安排", "Can be arranged"),
+    "edit": ("修改", "Edit"),
+    "candidates": ("候选人", "Candidates"),
+    "candidates_title": ("候选人：{title}", "Candidates: {title}"),
+    "candidates_intro": (
+        "按匹配程度排序。为保护隐私，候选人用代号表示，不显示姓名和联系方式。",
+        "Sorted by match. To protect privacy, candidates are shown by a code name, "
+        "without name or contact details.",
+    ),
+    "candidate": ("候选人 {code}", "Candidate {code}"),
+    "no_vacancies": ("您还没有发布岗位。", "You have not posted a vacancy yet."),
+    "no_candidates": ("暂时没有合适的候选人。", "No suitable candidates right now."),
+    # --- caseworker ---
+    "centre_seekers_title": ("本中心求职者", "Our centre's seekers"),
+    "centre_seekers_intro": (
+        "在本中心登记的求职者，最新的在前。",
+        "Job seekers registered with your centre, newest first.",
+    ),
+    "seeker_skills": ("技能：", "Skills:"),
+    "seeker_needs_count": ("便利需求：{n} 项", "Accommodation needs: {n}"),
+    "centre_trainings_title": ("本中心培训", "Our centre's trainings"),
+    # --- admin ---
+    "accommodations_title": ("便利措施目录", "Accommodation list"),
+    "accommodations_intro": (
+        "求职者的需求和岗位的条件都用这份目录。停用的项目不能再被新选择。",
+        "Seekers' needs and workplaces' offers use this list. Retired items cannot be "
+        "chosen again.",
+    ),
+    "code": ("代码", "Code"),
+    "code_hint": ("小写英文字母、数字和下划线。", "Lower-case letters, digits and underscores."),
+    "group": ("类别", "Group"),
+    "label_zh": ("中文名称", "Chinese name"),
+    "label_en": ("英文名称", "English name"),
+    "description_zh": ("中文说明", "Chinese explanation"),
+    "description_en": ("英文说明", "English explanation"),
+    "health_related": ("涉及健康信息", "Says something about health"),
+    "active": ("使用中", "In use"),
+    "retired": ("已停用", "Retired"),
+    "retire": ("停用", "Retire"),
+    "add_accommodation": ("新增便利措施", "Add an accommodation"),
+    "accommodation_saved": ("便利措施已保存。", "The accommodation is saved."),
+    "accommodation_retired": ("已停用。", "It is retired."),
+    "edit_accommodation": ("修改：{label}", "Edit: {label}"),
+    "centres_title": ("职康中心", "Service centres"),
+    "accounts_title": ("账号", "Accounts"),
+    "add_staff": ("新增工作人员账号", "Add a staff account"),
+    "role_caseworker": ("就业服务专员", "caseworker"),
+    "role_admin": ("区残联管理员", "federation admin"),
+    "account_saved": ("账号已创建。", "The account is created."),
+    "disable": ("停用账号", "Disable account"),
+    "account_disabled": ("账号已停用。", "The account is disabled."),
+    "active_account": ("状态", "Status"),
+    "name": ("名称", "Name"),
+    # --- enums ---
+    "mode_on_site": ("到单位上班", "On site"),
+    "mode_hybrid": ("部分远程", "Hybrid"),
+    "mode_remote": ("远程", "Remote"),
+    "schedule_full_time": ("全职", "Full time"),
+    "schedule_part_time": ("非全日制", "Part time"),
+    "schedule_flexible": ("弹性", "Flexible"),
+    "schedule_any": ("都可以", "Any"),
+    "lang_zh": ("中文", "Chinese"),
+    "lang_en": ("英文", "English"),
+    "group_access": ("进出和行动", "Getting in and around"),
+    "group_workstation": ("工位", "Workstation"),
+    "group_vision": ("视力", "Seeing"),
+    "group_hearing": ("听力", "Hearing"),
+    "group_speech": ("言语", "Speaking"),
+    "group_cognitive": ("理解和学习", "Understanding and learning"),
+    "group_mental_health": ("心理健康", "Mental health"),
+    "group_schedule_place": ("时间和地点", "Time and place"),
+    "group_hiring_process": ("招聘过程", "Hiring process"),
+    "purpose_sensitive_profile": ("残疾信息", "Disability information"),
+    "purpose_health_needs": ("与健康有关的需求", "Needs about health"),
+}
+
+# Plain explanations of the seeded accommodation codes, used where the vocabulary row has
+# no description of its own.
+ACCOMMODATION_EXPLANATIONS: Final[Mapping[str, tuple[str, str]]] = {
+    "step_free_entrance": (
+        "进门不用上台阶，轮椅能直接进。",
+        "No steps at the door; a wheelchair gets in.",
+    ),
+    "lift": ("楼层之间有电梯。", "There is a lift between floors."),
+    "accessible_restroom": ("有轮椅能用的卫生间。", "A toilet that a wheelchair user can use."),
+    "accessible_parking": ("单位附近有无障碍停车位。", "Accessible parking close to work."),
+    "short_walking_distances": ("工作中不用走很远的路。", "The work needs little walking."),
+    "accessible_transit_nearby": (
+        "附近有无障碍的公交或地铁站。",
+        "An accessible bus or metro stop nearby.",
+    ),
+    "height_adjustable_desk": ("桌子可以调高调低。", "A desk that moves up and down."),
+    "alternative_input_devices": (
+        "可以用特殊的键盘、鼠标或其他输入方式。",
+        "A special keyboard, mouse or other way to type and point.",
+    ),
+    "ergonomic_seating": ("舒适、可调节的椅子。", "A comfortable, adjustable chair."),
+    "screen_reader_software": (
+        "工作用的软件能配合读屏软件使用。",
+        "Work software that works with a screen reader.",
+    ),
+    "screen_magnification": ("可以放大屏幕上的内容。", "You can make the screen larger."),
+    "braille_large_print": ("材料有盲文版或大字版。", "Papers in braille or large print."),
+    "accessible_documents": (
+        "文件能被读屏软件读出来。",
+        "Documents that a screen reader can read.",
+    ),
+    "sign_language_interpreter": ("开会时有手语翻译。", "A sign-language interpreter at meetings."),
+    "live_captioning": ("说话内容实时显示成文字。", "Speech shown as text as it is spoken."),
+    "visual_vibrating_alarms": (
+        "火警等警报会闪光或振动。",
+        "Fire and other alarms that flash or vibrate.",
+    ),
+    "text_instead_of_phone": ("用文字联系，不用打电话。", "Contact in writing, not by phone."),
+    "chat_instead_of_phone": ("用文字或聊天工具代替电话。", "Text or chat instead of phone calls."),
+    "aac_device_support": (
+        "可以使用辅助沟通设备说话。",
+        "You may use a device that speaks for you (AAC).",
+    ),
+    "written_instructions": ("工作步骤写下来，一步一步。", "Work steps written down, one by one."),
+    "job_coach": ("有就业辅导员在工作中帮助您。", "A job coach helps you at work."),
+    "extra_training_time": ("学习新工作时可以多用些时间。", "More time to learn the job."),
+    "predictable_routine": (
+        "每天的工作安排固定，少有意外。",
+        "A fixed daily routine with few surprises.",
+    ),
+    "flexible_schedule": ("可以调整上下班时间。", "You can change your working times."),
+    "quiet_workspace": ("安静、少干扰的地方工作。", "A quiet place to work."),
+    "extra_breaks": ("可以多休息几次。", "You may take more breaks."),
+    "leave_for_treatment": ("可以请假去看病或治疗。", "Time off for treatment."),
+    "part_time": ("每天或每周工作时间较短。", "Fewer hours a day or week."),
+    "flexible_hours": ("上下班时间可以灵活。", "Start and end times can vary."),
+    "remote_work": ("在家工作。", "Work from home."),
+    "hybrid_work": ("有时在家，有时在单位。", "Sometimes at home, sometimes at work."),
+    "interview_with_interpreter": (
+        "面试时有手语翻译。",
+        "A sign-language interpreter at the interview.",
+    ),
+    "questions_in_advance": ("面试前拿到问题。", "Get the interview questions beforehand."),
+    "alternative_test_formats": (
+        "测试可以换一种方式，例如口头或大字。",
+        "Tests in another form, such as spoken or large print.",
+    ),
+}
+
+# Service messages (English, from api.services and pydantic validators) shown next to a field,
+# mapped to a text key; anything else is shown as it came, with the generic message.
+SERVICE_MESSAGES: Final[Mapping[str, str]] = {
+    "an account with this email already exists": "err_email_taken",
+    "an employer with this unified social credit code exists": "err_uscc_taken",
+    "not an 18-character unified social credit code": "err_uscc",
+    "the check character of this credit code is wrong": "err_uscc",
+    "this password is too common or too easy to guess; try a longer phrase": "err_weak_password",
+    "at most 128 characters": "err_too_long",
+    "wage_min is above wage_max": "err_wage_order",
+    "ends_on is before starts_on": "err_dates_order",
+    "expires_at is in the past": "err_past",
+    "the record was changed since you read it": "err_stale",
+    "choose your service centre": "err_choose",
+}
+
+
+def normalise(lang: str | None) -> str:
+    """A supported language code; the default for anything else."""
+    return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def text(lang: str, key: str, **values: object) -> str:
+    """The text for key in lang, with {placeholders} filled; KeyError for unknown keys."""
+    zh, en = TEXTS[key]
+    template = en if lang == "en" else zh
+    return template.format(**values) if values else template
+
+
+class Translator:
+    """`t("key", **values)` for one language, handed to templates."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = normalise(lang)
+
+    def __call__(self, key: str, **values: object) -> str:
+        return text(self.lang, key, **values)
+
+    def has(self, key: str) -> bool:
+        return key in TEXTS
+
+    def pick(self, zh: str, en: str) -> str:
+        """One of two stored labels (vocabulary, centres), falling back to the other."""
+        return (en or zh) if self.lang == "en" else (zh or en)
+
+    def explain(self, code: str, description_zh: str = "", description_en: str = "") -> str:
+        """The plain explanation of an accommodation code."""
+        own = self.pick(description_zh, description_en)
+        if own:
+            return own
+        pair = ACCOMMODATION_EXPLANATIONS.get(code)
+        if pair is None:
+            return ""
+        return pair[1] if self.lang == "en" else pair[0]
