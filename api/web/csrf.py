@@ -70,7 +70,7 @@ def token_is_valid(request: Request) -> bool:
     if len(value) < 32 or not sent:
         return False
     expected = sign(settings, value, request.cookies.get(settings.cookie_name, ""))
-    return hmac.compare_digest(expected, str(sent))
+    return hmac.compare_digest(expected.encode(), str(sent).encode())
 
 
 def csrf_checker(request: Request) -> bool:
