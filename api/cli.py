@@ -15,6 +15,8 @@ keys_app = typer.Typer(help="Data keys for sensitive fields.", no_args_is_help=T
 app.add_typer(keys_app, name="keys")
 privacy_app = typer.Typer(help="Retention and data rights.", no_args_is_help=True)
 app.add_typer(privacy_app, name="privacy")
+jobs_app = typer.Typer(help="Scheduled jobs: list them, run one now.", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
 
 
 def _engine() -> Engine:
@@ -140,6 +142,64 @@ def serve(
         workers=workers,
         proxy_headers=False,
     )
+
+
+@jobs_app.command("list")
+def jobs_list() -> None:
+    """Every scheduled job with its schedule, next run and latest run."""
+    from sqlmodel import Session
+
+    from api.scheduler import job_list
+
+    settings = get_settings()
+    with Session(_engine()) as session:
+        jobs = job_list(session, settings)
+    for job in jobs:
+        nxt = job.next_run_at.isoformat(timespec="minutes") if job.next_run_at else "-"
+        last = (
+            f"{job.last_run_at.isoformat(timespec='seconds')} {job.last_status}"
+            if job.last_run_at
+            else "never"
+        )
+        typer.echo(f"{job.name:<16} next {nxt:<26} last {last:<36} {job.description}")
+
+
+@jobs_app.command("run")
+def jobs_run(
+    name: Annotated[str, typer.Argument(help="a job name from `jobmatch jobs list`")],
+) -> None:
+    """Run one job now (idempotent: a rerun writes nothing twice)."""
+    import json
+
+    from api.scheduler import JOBS, run_job
+    from api.services.digests import JobContext
+
+    if name not in JOBS:
+        typer.echo(f"unknown job {name!r}; jobs: {', '.join(JOBS)}", err=True)
+        raise typer.Exit(2)
+    summary = run_job(name, JobContext(_engine(), get_settings()))
+    typer.echo(json.dumps({"job": name, **summary}, ensure_ascii=False))
+
+
+@app.command("worker")
+def worker() -> None:
+    """Run the scheduler: leads while it holds the database lock, stands by otherwise."""
+    import logging
+    import signal
+
+    from api.scheduler import Worker
+    from api.services.digests import JobContext
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    runner = Worker(JobContext(_engine(), get_settings()))
+
+    def _stop(_signum: int, _frame: object) -> None:
+        runner.stop_event.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    typer.echo("jobmatch worker: waiting for the scheduler lead")
+    runner.run()
 
 
 @app.command("eval")

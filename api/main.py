@@ -3,6 +3,7 @@
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, FastAPI
 from sqlalchemy import text
@@ -12,7 +13,7 @@ from api.db import make_engine
 from api.deps import PUBLIC, SessionDep
 from api.errors import document_errors, install_error_handlers
 from api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
-from api.routers import auth, catalog, employers, matches, postings, privacy, seekers
+from api.routers import auth, catalog, employers, inbox, matches, postings, privacy, seekers
 from api.services.matching import build_match_index
 from api.settings import Settings, get_settings
 from api.web import install as install_pages
@@ -32,9 +33,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
         )
         app.state.match_index = build_match_index(settings, app.state.engine)
+        app.state.scheduler = _start_scheduler(settings, app.state.engine, app.state.match_index)
         try:
             yield
         finally:
+            if app.state.scheduler is not None:
+                app.state.scheduler.stop()
             if own_engine:
                 app.state.engine.dispose()
 
@@ -72,5 +76,18 @@ ROUTERS = (
     catalog.router,
     matches.router,
     privacy.router,
+    inbox.router,
     page_router,
 )
+
+
+def _start_scheduler(settings: Settings, engine: Engine, index: Any) -> Any:
+    """The embedded scheduler (it leads only while it holds the lock; see api.scheduler)."""
+    if not settings.scheduler_enabled:
+        return None
+    from api.scheduler import Worker
+    from api.services.digests import JobContext
+
+    worker = Worker(JobContext(engine, settings, encoder_factory=lambda _spec: index.encoder))
+    worker.start_background()
+    return worker

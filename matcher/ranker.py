@@ -12,10 +12,11 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
+from matcher.batch import approx_km, group_starts, haversine_pairs, pair_dots
 from matcher.constraints import violations
 from matcher.encoders import FloatArray, TextEncoder
 from matcher.errors import MatcherError, NotFittedError
-from matcher.explain import Labels, build_explanation
+from matcher.explain import Labels, build_explanation, explanation_text
 from matcher.fusion import SIDE_SIGNALS, FusionWeights, combine, dense_part, zscore
 from matcher.lexical import CharTfidf
 from matcher.signals import (
@@ -32,6 +33,8 @@ from matcher.signals import (
     _skill_key,
     distance_km,
     freshness,
+    in_text_key,
+    key_matches,
     location_fit,
     mode_schedule_fit,
     needs_fit,
@@ -152,6 +155,45 @@ def row_dot(matrix: sp.csr_matrix, rows: IntArray, vector: npt.NDArray[Any]) -> 
     return out
 
 
+F64 = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class _BlockQueries:
+    """Per-seeker columns of one block (NaN / -1 where unknown or absent): shapes (b,) or (b, J).
+
+    ``ess`` and ``needs`` hold offer-code ids per need position (-1 padding; a code no posting
+    offers maps to the all-zero column of ``Ranker._offer_levels``).
+    """
+
+    lat: F64
+    lon: F64
+    limit: F64
+    loc_limit: F64
+    ess: IntArray
+    needs: IntArray
+    n_needs: F64
+    wage: F64
+    street: IntArray
+    centre: IntArray
+    sched: IntArray
+    lang: IntArray
+    dense_ok: BoolArray
+    lex_ok: BoolArray
+
+
+@dataclass(frozen=True, slots=True)
+class _PairChannels:
+    """Text channels of chosen pairs, each (T,): raw cosines, z-scores, dense share, relevance."""
+
+    dense: FloatArray
+    lexical: FloatArray
+    zd: FloatArray
+    zl: FloatArray
+    share: FloatArray
+    text: npt.NDArray[np.float64]
+
+
 @dataclass(slots=True)
 class _Query:
     """One seeker prepared for ranking."""
@@ -220,6 +262,17 @@ class Ranker:
         self._free: list[int] = []
         self._lex_delta: dict[int, sp.csr_matrix] = {}
         self._lex_stale = np.zeros(cap, dtype=bool)
+        # For the batch path: place codes as ids, skill keys, accommodation levels, and the sum
+        # and Gram matrix of the vectors (exact mean and spread of dense scores per query).
+        self._place_ids: dict[str, int] = {}
+        self._street_id = np.full(cap, -1, dtype=np.int32)
+        self._centre_id = np.full(cap, -1, dtype=np.int32)
+        self._skill_keys: list[str] = []
+        self._have_cache: dict[str, tuple[int, IntArray]] = {}
+        self._offer_codes: dict[str, int] = {}
+        self._offer_level: npt.NDArray[np.uint8] | None = None
+        self._emb_sum = np.zeros(dim, dtype=np.float64)
+        self._gram = np.zeros((dim, dim), dtype=np.float64)
 
     def _grow(self, need: int) -> None:
         cap = self._alive.shape[0]
@@ -244,6 +297,8 @@ class Ranker:
         self._lon = widen(self._lon, np.nan)
         self._wage = widen(self._wage, np.nan)
         self._lex_stale = widen(self._lex_stale, True)
+        self._street_id = widen(self._street_id, -1)
+        self._centre_id = widen(self._centre_id, -1)
         for table in (self._offer_any, self._offer_now):
             for code in table:
                 table[code] = widen(table[code], False)
@@ -328,6 +383,10 @@ class Ranker:
             self._write(i, p, emb[i])
         self._n = len(docs)
         self._lex_stale[: self._n] = False
+        for start in range(0, self._n, 8192):
+            chunk = self._emb[start : min(self._n, start + 8192)].astype(np.float64)
+            self._emb_sum += chunk.sum(axis=0)
+            self._gram += chunk.T @ chunk
         self._refresh_sample()
         self._fitted = True
         return self
@@ -346,6 +405,9 @@ class Ranker:
         top = p.wage_max if p.wage_max is not None else p.wage_min
         self._wage[slot] = np.nan if top is None else top
         self._street[slot] = p.street_code
+        self._street_id[slot] = self._place_id(p.street_code)
+        self._centre_id[slot] = self._place_id(p.centre_code)
+        self._offer_level = None
         self._centre[slot] = p.centre_code
         for table in (self._offer_any, self._offer_now):
             for mask in table.values():
@@ -377,6 +439,8 @@ class Ranker:
         self._check()
         vec = self._embed([posting])[0]
         slot = self._slot.get(posting.id)
+        if slot is not None:
+            self._add_stats(self._emb[slot], -1.0)
         if slot is None:
             if self._free:
                 slot = self._free.pop()
@@ -385,6 +449,7 @@ class Ranker:
                 self._grow(slot + 1)
                 self._n += 1
         self._write(slot, posting, vec)
+        self._add_stats(self._emb[slot], 1.0)
         self._lex_stale[slot] = True
         self._lex_delta[slot] = self.lexical_.transform([posting_text(posting)])
         self._maybe_compact()
@@ -399,6 +464,8 @@ class Ranker:
         self._postings[slot] = None
         self._skill_ids[slot] = None
         self._skill_csr = None
+        self._offer_level = None
+        self._add_stats(self._emb[slot], -1.0)
         self._emb[slot] = 0.0
         self._lex_stale[slot] = True
         self._lex_delta.pop(slot, None)
@@ -551,7 +618,20 @@ class Ranker:
         return out
 
     def _skill_id(self, name: str) -> int:
-        return self._skill_vocab.setdefault(name, len(self._skill_vocab))
+        if name not in self._skill_vocab:
+            self._skill_vocab[name] = len(self._skill_vocab)
+            self._skill_keys.append(_skill_key(name))
+        return self._skill_vocab[name]
+
+    def _place_id(self, code: str | None) -> int:
+        if not code:
+            return -1
+        return self._place_ids.setdefault(code, len(self._place_ids))
+
+    def _add_stats(self, vec: FloatArray, sign: float) -> None:
+        v = vec.astype(np.float64)
+        self._emb_sum += sign * v
+        self._gram += sign * np.outer(v, v)
 
     def _skill_matrices(self) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         if self._skill_csr is None:
@@ -633,7 +713,45 @@ class Ranker:
     def rank_many(
         self, seekers: Sequence[SeekerDoc], k: int = 20, now: datetime | None = None
     ) -> list[list[Match]]:
-        """``rank`` for many seekers at once: dense scores by blocked matrix products."""
+        """``rank`` for many seekers at once: top ``k`` explained matches each, scores in [0, 1].
+
+        Seekers are ranked in blocks of ``block_size``: one (block, n) dense product, candidate
+        pools chosen for the whole block, and constraints, lexical scores and side signals
+        computed as arrays over the block's (seeker, posting) pairs; explanations are built
+        only for the returned matches. Results equal ``rank_reference`` (up to float ties).
+        """
+        self._check()
+        moment = _aware(now)
+        if not seekers:
+            return []
+        if k <= 0 or not self._slot:
+            return [[] for _ in seekers]
+        queries, dense_q, lex_q = self._prepare(seekers)
+        masks: _MaskCache = {}
+        weights = self.weights.signal_weights()
+        results: list[list[Match]] = []
+        for start in range(0, len(queries), self.block_size):
+            stop = min(start + self.block_size, len(queries))
+            results.extend(
+                self._rank_block(
+                    queries[start:stop],
+                    dense_q[start:stop],
+                    lex_q[start:stop],
+                    k,
+                    moment,
+                    masks,
+                    weights,
+                )
+            )
+        return results
+
+    def rank_reference(
+        self, seekers: Sequence[SeekerDoc], k: int = 20, now: datetime | None = None
+    ) -> list[list[Match]]:
+        """``rank_many`` the slow way, one seeker and one scalar ``score_pair`` at a time.
+
+        The specification the batch path is tested against; not for production use.
+        """
         self._check()
         moment = _aware(now)
         if not seekers:
@@ -674,6 +792,479 @@ class Ranker:
                     )
                 )
         return results
+
+    # --- batch path: a block of seekers at once ------------------------------------------
+
+    def _offer_levels(self) -> npt.NDArray[np.uint8]:
+        """(n, codes + 1): 0 not offered, 1 arrangeable only, 2 available; last column all 0."""
+        if self._offer_level is None or self._offer_level.shape[0] != self._n:
+            n = self._n
+            self._offer_codes = {code: i for i, code in enumerate(self._offer_any)}
+            level = np.zeros((n, len(self._offer_codes) + 1), dtype=np.uint8)
+            for code, i in self._offer_codes.items():
+                level[:, i] = self._offer_any[code][:n].astype(np.uint8) + self._offer_now[code][:n]
+            self._offer_level = level
+        return self._offer_level
+
+    def _have_cols(self, have: str) -> IntArray:
+        """Skill-vocabulary columns a held skill key matches (cached; extended as it grows)."""
+        covered, cols = self._have_cache.get(have, (0, np.zeros(0, dtype=np.int64)))
+        if covered < len(self._skill_keys):
+            extra = [
+                covered + i
+                for i, key in enumerate(self._skill_keys[covered:])
+                if key and key_matches(key, have)
+            ]
+            cols = np.concatenate([cols, np.asarray(extra, dtype=np.int64)])
+            self._have_cache[have] = (len(self._skill_keys), cols)
+        return cols
+
+    def _block_queries(self, queries: Sequence[_Query]) -> _BlockQueries:
+        self._offer_levels()  # brings the offer-code ids up to date
+        codes = self._offer_codes
+        unknown = len(codes)
+        width = max(1, max(len(q.seeker.needs) for q in queries))
+        ess = np.full((len(queries), width), -1, dtype=np.int64)
+        needs = np.full((len(queries), width), -1, dtype=np.int64)
+        nan = np.full(len(queries), np.nan)
+        lat, lon, limit, loc_limit, wage = (nan.copy() for _ in range(5))
+        street = np.full(len(queries), -2, dtype=np.int64)
+        centre = np.full(len(queries), -2, dtype=np.int64)
+        sched = np.zeros(len(queries), dtype=np.int64)
+        for i, q in enumerate(queries):
+            s = q.seeker
+            e = 0
+            for j, need in enumerate(s.needs):
+                code = codes.get(need.code, unknown)
+                needs[i, j] = code
+                if need.essential:
+                    ess[i, e] = code
+                    e += 1
+            if s.lat is not None and s.lon is not None:
+                lat[i], lon[i] = s.lat, s.lon
+                if s.commute_limit_km is not None:
+                    limit[i] = s.commute_limit_km
+            loc_limit[i] = max(s.commute_limit_km or DEFAULT_COMMUTE_KM, 1e-9)
+            if s.expected_wage and s.expected_wage > 0:
+                wage[i] = s.expected_wage
+            if s.street_code:
+                street[i] = self._place_ids.get(s.street_code, -3)
+            if s.centre_code:
+                centre[i] = self._place_ids.get(s.centre_code, -3)
+            sched[i] = -1 if s.schedule == "any" else SCHEDULES.index(s.schedule)
+        return _BlockQueries(
+            lat=lat,
+            lon=lon,
+            limit=limit,
+            loc_limit=loc_limit,
+            ess=ess,
+            needs=needs,
+            n_needs=np.array([len(q.seeker.needs) for q in queries], dtype=np.float64),
+            wage=wage,
+            street=street,
+            centre=centre,
+            sched=sched,
+            lang=np.array([q.lang for q in queries], dtype=np.int64),
+            dense_ok=np.array([q.dense_ok for q in queries], dtype=bool),
+            lex_ok=np.array([q.lex_ok for q in queries], dtype=bool),
+        )
+
+    def _strict_pairs(
+        self, bq: _BlockQueries, rows: IntArray, slots: IntArray, approx: bool = False
+    ) -> BoolArray:
+        """Essential needs offered and commute limit kept, per (row, slot) pair: (P,) bool.
+
+        ``approx`` measures distance on the equirectangular plane (for estimates only).
+        """
+        ok = np.ones(rows.size, dtype=bool)
+        level = self._offer_levels()
+        for j in range(bq.ess.shape[1]):
+            code = bq.ess[rows, j]
+            has = code >= 0
+            if has.any():
+                ok &= ~has | (level[slots, np.maximum(code, 0)] > 0)
+        lim = bq.limit[rows]
+        idx = np.flatnonzero(~np.isnan(lim) & ok)
+        if idx.size:
+            r, s = rows[idx], slots[idx]
+            measure = approx_km if approx else haversine_pairs
+            dist = measure(bq.lat[r], bq.lon[r], self._lat[s], self._lon[s])
+            far = (dist > lim[idx]) & (self._mode[s] != MODES.index("remote"))
+            ok[idx[far]] = False
+        return ok
+
+    def _pools(
+        self,
+        queries: Sequence[_Query],
+        block: FloatArray,
+        bq: _BlockQueries,
+        now_ts: float,
+        masks: _MaskCache,
+    ) -> tuple[IntArray, IntArray]:
+        """(rows, slots) of every seeker's pool, grouped by row: the same sets as ``_pool``.
+
+        A threshold per seeker is set on a strided sample of feasible postings so that about
+        1.5 x ``candidates`` feasible ones score above it; one comparison over the block
+        finds them. A seeker with fewer above it takes ``_pool``'s widening search instead.
+        """
+        b, n = block.shape
+        want = self.candidates
+        kinds: dict[tuple[frozenset[str], str], int] = {}
+        kind = np.zeros(b, dtype=np.int64)
+        n_base = np.zeros(b, dtype=np.int64)
+        bases: list[BoolArray] = []
+        for i, q in enumerate(queries):
+            base = self._base_mask(q.seeker, now_ts, masks)
+            key = (frozenset(q.seeker.work_modes), q.seeker.schedule)
+            n_base[i] = masks[key][1]
+            if key not in kinds:
+                kinds[key] = len(kinds)
+                bases.append(base)
+            kind[i] = kinds[key]
+        base_mat = np.stack(bases)
+        thr = np.full(b, -np.inf, dtype=np.float32)
+        big = np.flatnonzero(n_base > want)
+        if big.size:
+            step = max(1, n // 4096)
+            cols = np.arange(0, n, step)
+            m = cols.size
+            ok = base_mat[:, ::step][kind[big]]
+            ok &= self._strict_pairs(
+                bq, np.repeat(big, m), np.tile(cols, big.size), approx=True
+            ).reshape(big.size, m)
+            sample = np.where(ok, block[:, ::step][big], np.float32(-np.inf))
+            rank = min(m - 1, int(want / step * 1.5) + 2)
+            thr[big] = np.partition(sample, m - 1 - rank, axis=1)[:, m - 1 - rank]
+        rows, slots = np.nonzero(block >= thr[:, None])
+        keep = base_mat[kind[rows], slots]
+        rows, slots = rows[keep], slots[keep]
+        keep = self._strict_pairs(bq, rows, slots)
+        rows, slots = rows[keep], slots[keep]
+        scores = block[rows, slots]
+        starts = group_starts(rows, b)
+        picked: list[IntArray] = []
+        for i in range(b):
+            lo, hi = int(starts[i]), int(starts[i + 1])
+            if hi - lo > want:
+                picked.append(slots[lo:hi][np.argpartition(-scores[lo:hi], want - 1)[:want]])
+            elif hi - lo == want or thr[i] == -np.inf:
+                picked.append(slots[lo:hi])
+            else:  # too few feasible above the estimate: the exact widening search
+                picked.append(self._pool(queries[i].seeker, block[i], bases[kind[i]], n_base[i]))
+        sizes = np.array([p.size for p in picked], dtype=np.int64)
+        out_rows: IntArray = np.repeat(np.arange(b, dtype=np.int64), sizes)
+        out_slots: IntArray = (
+            np.concatenate(picked).astype(np.int64) if picked else np.zeros(0, dtype=np.int64)
+        )
+        return out_rows, out_slots
+
+    def _pair_lexical(self, rows: IntArray, slots: IntArray, lex_q: sp.csr_matrix) -> FloatArray:
+        """Lexical cosine of each (row, slot) pair: (P,) in [0, 1]."""
+        out = np.zeros(rows.size, dtype=np.float32)
+        main = (slots < self._lex_main.shape[0]) & ~self._lex_stale[slots]
+        idx = np.flatnonzero(main)
+        out[idx] = pair_dots(self._lex_main, slots[idx], rows[idx], lex_q)
+        for j in np.flatnonzero(~main):
+            row = self._lex_delta.get(int(slots[j]))
+            if row is not None:
+                out[j] = float(row.multiply(lex_q[int(rows[j])]).sum())
+        return out
+
+    def _pair_skills(
+        self, queries: Sequence[_Query], rows: IntArray, slots: IntArray
+    ) -> tuple[npt.NDArray[np.float64], BoolArray]:
+        """Skill coverage per pair (NaN where the posting lists none) and the (b, skills) hits."""
+        hits = np.zeros((len(queries), max(1, len(self._skill_keys))), dtype=bool)
+        if not self._skill_vocab:
+            return np.full(rows.size, np.nan), hits
+        for i, q in enumerate(queries):
+            for have in {_skill_key(x) for x in q.seeker.skills}:
+                hits[i, self._have_cols(have)] = True
+        req, opt = self._skill_matrices()
+        gathered = []
+        for matrix in (req, opt):
+            owner, raw, _ = gather_rows(matrix, slots)
+            gathered.append((owner, raw.astype(np.int64)))
+        # A skill named in the seeker's text: checked only for pairs not matched already.
+        texts: dict[int, str] = {}
+        for owner, cols in gathered:
+            prow = rows[owner]
+            miss = np.flatnonzero(~hits[prow, cols])
+            if miss.size == 0:
+                continue
+            width = hits.shape[1]
+            for code in np.unique(prow[miss] * width + cols[miss]).tolist():
+                i, col = divmod(code, width)
+                if i not in texts:
+                    texts[i] = _skill_key(queries[i].seeker.text[:MAX_TEXT_CHARS])
+                if in_text_key(self._skill_keys[col], texts[i]):
+                    hits[i, col] = True
+        counts = []
+        for owner, cols in gathered:
+            got = hits[rows[owner], cols].astype(np.float64)
+            counts.append(
+                (
+                    np.bincount(owner, weights=got, minlength=rows.size),
+                    np.bincount(owner, minlength=rows.size).astype(np.float64),
+                )
+            )
+        (r_hit, r_n), (o_hit, o_n) = counts
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r = r_hit / r_n
+            o = o_hit / o_n
+        both = REQUIRED_SHARE * r + (1 - REQUIRED_SHARE) * o
+        out: npt.NDArray[np.float64] = np.where(
+            r_n > 0, np.where(o_n > 0, both, r), np.where(o_n > 0, o, np.nan)
+        )
+        return out, hits
+
+    def _pair_side(
+        self,
+        queries: Sequence[_Query],
+        bq: _BlockQueries,
+        rows: IntArray,
+        slots: IntArray,
+        now_ts: float,
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], BoolArray]:
+        """Side signals (6, P) in SIDE_SIGNALS order (NaN unknown), distances (P,), skill hits."""
+        side = np.full((len(SIDE_SIGNALS), rows.size), np.nan)
+        skills, hits = self._pair_skills(queries, rows, slots)
+        side[0] = skills
+        n_needs = bq.n_needs[rows]
+        has_needs = n_needs > 0
+        if has_needs.any():
+            level = self._offer_levels()
+            credit = np.array([0.0, ARRANGEABLE_CREDIT, 1.0])
+            got = np.zeros(rows.size)
+            for j in range(bq.needs.shape[1]):
+                code = bq.needs[rows, j]
+                got += np.where(code >= 0, credit[level[slots, np.maximum(code, 0)]], 0.0)
+            side[1] = np.where(has_needs, got / np.maximum(n_needs, 1.0), np.nan)
+        dist = haversine_pairs(bq.lat[rows], bq.lon[rows], self._lat[slots], self._lon[slots])
+        loc = np.clip(1.0 - dist / bq.loc_limit[rows], 0.0, 1.0)
+        unknown = np.isnan(dist)
+        street = bq.street[rows] == self._street_id[slots]
+        centre = bq.centre[rows] == self._centre_id[slots]
+        loc = np.where(unknown & street, SAME_STREET_SCORE, loc)
+        loc = np.where(unknown & ~street & centre, SAME_CENTRE_SCORE, loc)
+        loc[self._mode[slots] == MODES.index("remote")] = 1.0
+        side[2] = loc
+        expected = bq.wage[rows]
+        top = self._wage[slots]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = np.clip(top / expected, 0.0, None)
+            side[3] = np.where(top >= expected, 1.0, ratio**2)
+        age_days = np.maximum(0.0, (now_ts - self._posted[slots]) / 86400.0)
+        side[4] = 0.5 ** (age_days / self.freshness_half_life_days)
+        sched = bq.sched[rows]
+        exact = (sched < 0) | (self._sched[slots] == sched)
+        side[5] = np.where(exact, 1.0, 0.75)
+        return side, dist, hits
+
+    def _rank_block(
+        self,
+        queries: Sequence[_Query],
+        dense_q: FloatArray,
+        lex_q: sp.csr_matrix,
+        k: int,
+        now: datetime,
+        masks: _MaskCache,
+        weights: dict[str, float],
+    ) -> list[list[Match]]:
+        """Top ``k`` matches of each seeker of one block (see ``rank_many``)."""
+        b = len(queries)
+        now_ts = now.timestamp()
+        block = dense_q @ self._emb[: self._n].T  # (b, n)
+        n_alive = float(len(self._slot))
+        q64 = dense_q.astype(np.float64)
+        d_mean = q64 @ self._emb_sum / n_alive
+        d_var = ((q64 @ self._gram) * q64).sum(axis=1) / n_alive - d_mean**2
+        d_std = np.sqrt(np.maximum(d_var, 0.0))
+        sample = np.asarray((self._lex_sample @ lex_q.T).toarray(), dtype=np.float32)  # (S, b)
+        l_mean = sample.mean(axis=0, dtype=np.float64)
+        l_std = sample.std(axis=0, dtype=np.float64)
+        bq = self._block_queries(queries)
+        rows, slots = self._pools(queries, block, bq, now_ts, masks)
+        d = block[rows, slots]
+        lex = self._pair_lexical(rows, slots, lex_q)
+
+        def z(values: FloatArray, mean: F64, std: F64, use: BoolArray) -> FloatArray:
+            good = use & np.isfinite(std) & (std > 1e-9)
+            safe = np.where(good, std, 1.0)
+            out: FloatArray = np.where(good[rows], (values - mean[rows]) / safe[rows], 0.0).astype(
+                np.float32
+            )
+            return out
+
+        zd = z(d, d_mean, d_std, bq.dense_ok)
+        zl = z(lex, l_mean, l_std, bq.lex_ok)
+        pair_share = self._pair_share_table()
+        share = np.where(
+            bq.dense_ok[rows],
+            np.where(bq.lex_ok[rows], pair_share[bq.lang[rows], self._lang[slots]], 1.0),
+            0.0,
+        ).astype(np.float32)
+        fused = share * zd + (1 - share) * zl
+        text = self.weights.text_relevance(fused).astype(np.float64)
+        side, dist, hits = self._pair_side(queries, bq, rows, slots, now_ts)
+        known = ~np.isnan(side)
+        side_w = np.array([weights[name] for name in SIDE_SIGNALS])[:, None]
+        parts = np.where(known, side_w * np.nan_to_num(side), 0.0)
+        text_weight = weights["text"] + np.where(known, 0.0, side_w).sum(axis=0)
+        total = parts.sum(axis=0) + text_weight * text
+        starts = group_starts(rows, b)
+        chosen: list[IntArray] = []
+        for i in range(b):
+            lo, hi = int(starts[i]), int(starts[i + 1])
+            if hi - lo > k:
+                part = lo + np.argpartition(-total[lo:hi], k - 1)[:k]
+            else:
+                part = np.arange(lo, hi)
+            chosen.append(part[np.lexsort((slots[part], -total[part]))])
+        top = np.concatenate(chosen) if chosen else np.zeros(0, dtype=np.int64)
+        return self._block_matches(
+            queries,
+            bq,
+            [c.size for c in chosen],
+            rows[top],
+            slots[top],
+            _PairChannels(d[top], lex[top], zd[top], zl[top], share[top], text[top]),
+            side[:, top],
+            dist[top],
+            hits,
+            weights,
+        )
+
+    def _pair_share_table(self) -> FloatArray:
+        """Dense share ``a`` by (seeker language, posting language) index: (3, 3)."""
+        w = self.weights
+        out: FloatArray = np.array(
+            [[w.dense_share(language_pair(a, b)) for b in LANGS] for a in LANGS],  # type: ignore[arg-type]
+            dtype=np.float32,
+        )
+        return out
+
+    def _block_matches(
+        self,
+        queries: Sequence[_Query],
+        bq: _BlockQueries,
+        sizes: list[int],
+        rows: IntArray,
+        slots: IntArray,
+        ch: _PairChannels,
+        side: npt.NDArray[np.float64],
+        dist: npt.NDArray[np.float64],
+        hits: BoolArray,
+        weights: dict[str, float],
+    ) -> list[list[Match]]:
+        """Explained ``Match`` objects of the chosen pairs (the arithmetic of ``score_pair``)."""
+        known = ~np.isnan(side)
+        side_w = np.array([weights[name] for name in SIDE_SIGNALS])[:, None]
+        text_weight = weights["text"] + np.where(known, 0.0, side_w).sum(axis=0)
+        zd = np.maximum(ch.zd.astype(np.float64), 0.0)
+        zl = np.maximum(ch.zl.astype(np.float64), 0.0)
+        share = ch.share.astype(np.float64)
+        dpos, lpos = share * zd, (1 - share) * zl
+        with np.errstate(invalid="ignore", divide="ignore"):
+            dense_part_ = np.where(dpos + lpos > 0, dpos / (dpos + lpos), share)
+        text_total = text_weight * ch.text
+        parts = np.vstack(
+            [
+                text_total * dense_part_,
+                text_total * (1 - dense_part_),
+                np.where(known, side_w * np.nan_to_num(side), np.nan),
+            ]
+        )  # (8, T): dense, lexical, side signals (NaN unknown)
+        score = np.nansum(parts, axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shares = parts / score
+        flat = score <= 0
+        if flat.any():
+            shares[:, flat] = np.where(np.isnan(parts[:, flat]), np.nan, 0.0)
+            shares[0, flat] = np.where(dense_part_[flat] >= 0.5, 1.0, 0.0)
+            shares[1, flat] = np.where(dense_part_[flat] >= 0.5, 0.0, 1.0)
+        top_signal = np.argmax(np.where(np.isnan(shares), -np.inf, shares), axis=0).tolist()
+        names = ("dense", "lexical", *SIDE_SIGNALS)
+        score_l = np.clip(score, 0.0, 1.0).tolist()
+        dense_l = np.clip(ch.dense.astype(np.float64), 0.0, 1.0).tolist()
+        lex_l = np.clip(ch.lexical.astype(np.float64), 0.0, 1.0).tolist()
+        text_l = ch.text.tolist()
+        side_l = side.T.tolist()
+        shares_l = shares.T.tolist()
+        dist_l = dist.tolist()
+        rows_l = rows.tolist()
+        slots_l = slots.tolist()
+        level = self._offer_levels()
+        needs_level = level[slots[:, None], np.maximum(bq.needs[rows], 0)].tolist()
+        out: list[list[Match]] = []
+        t = 0
+        for size in sizes:
+            matches: list[Match] = []
+            for _ in range(size):
+                i, slot = rows_l[t], slots_l[t]
+                seeker = queries[i].seeker
+                posting = self._postings[slot]
+                assert posting is not None  # alive slots hold their posting
+                signals = {"dense": dense_l[t], "lexical": lex_l[t], "text": text_l[t]}
+                contributions = {"dense": shares_l[t][0], "lexical": shares_l[t][1]}
+                for j, name in enumerate(SIDE_SIGNALS):
+                    value = side_l[t][j]
+                    if value == value:  # not NaN: a known signal
+                        signals[name] = value
+                        contributions[name] = shares_l[t][j + 2]
+                matched: list[str] = []
+                missing: list[str] = []
+                ids = self._skill_ids[slot]
+                if ids is not None:
+                    row_hits = hits[i]
+                    for name, col in zip(posting.required_skills, ids[0], strict=True):
+                        (matched if row_hits[col] else missing).append(name)
+                    for name, col in zip(posting.optional_skills, ids[1], strict=True):
+                        if row_hits[col]:
+                            matched.append(name)
+                met: list[str] = []
+                arrangeable: list[str] = []
+                unmet: list[str] = []
+                for need, lv in zip(seeker.needs, needs_level[t], strict=False):
+                    if lv == 2:
+                        met.append(need.code)
+                    elif lv == 1:
+                        arrangeable.append(need.code)
+                    elif not need.essential:
+                        unmet.append(need.code)
+                km = None if dist_l[t] != dist_l[t] else round(dist_l[t], 1)
+                top = names[top_signal[t]]
+                matches.append(
+                    Match(
+                        id=posting.id,
+                        score=score_l[t],
+                        signals=signals,
+                        contributions=contributions,
+                        explanation=Explanation(
+                            matched_skills=matched,
+                            missing_skills=missing,
+                            needs_met=met,
+                            needs_arrangeable=arrangeable,
+                            needs_unmet=unmet,
+                            distance_km=km,
+                            top_signal=top,
+                            text=explanation_text(
+                                seeker.language,
+                                matched,
+                                missing,
+                                met,
+                                arrangeable,
+                                unmet,
+                                km,
+                                top,
+                                self.labels,
+                            ),
+                        ),
+                    )
+                )
+                t += 1
+            out.append(matches)
+        return out
 
     def _pool(self, seeker: SeekerDoc, dense: FloatArray, base: BoolArray, n_base: int) -> IntArray:
         """The ``candidates`` feasible slots with the highest dense score (all if fewer)."""

@@ -52,24 +52,33 @@ def _skill_key(skill: str) -> str:
     return normalise(skill).replace(" ", "").replace("-", "").replace("_", "")
 
 
+def key_matches(key: str, have: str) -> bool:
+    """True when the skill key ``key`` equals, contains or nearly spells one held skill key."""
+    if not have:
+        return False
+    if key == have:
+        return True
+    shorter = min(len(key), len(have))
+    # Containment only for skills of some length: "c" must not match "excel".
+    contained = key in have or have in key
+    if shorter >= 2 and contained and shorter / max(len(key), len(have)) > 0.5:
+        return True
+    return shorter >= 4 and fuzz.ratio(key, have) >= SKILL_FUZZ_CUTOFF
+
+
+def in_text_key(key: str, have_text: str) -> bool:
+    """True when the skill key is named in the seeker's (keyed) text."""
+    return len(key) >= 2 and key in have_text
+
+
 def skill_matches(wanted: str, have_keys: Sequence[str], have_text: str = "") -> bool:
     """True when ``wanted`` equals, contains or nearly spells one of ``have_keys`` (or the text)."""
     key = _skill_key(wanted)
     if not key:
         return False
-    for have in have_keys:
-        if not have:
-            continue
-        if key == have:
-            return True
-        shorter = min(len(key), len(have))
-        # Containment only for skills of some length: "c" must not match "excel".
-        contained = key in have or have in key
-        if shorter >= 2 and contained and shorter / max(len(key), len(have)) > 0.5:
-            return True
-        if shorter >= 4 and fuzz.ratio(key, have) >= SKILL_FUZZ_CUTOFF:
-            return True
-    return len(key) >= 2 and key in have_text
+    if any(key_matches(key, have) for have in have_keys):
+        return True
+    return in_text_key(key, have_text)
 
 
 def skill_coverage(
@@ -134,7 +143,11 @@ def needs_fit(needs: Iterable[Need], offers: Iterable[Offer]) -> NeedsFit | None
     needs = list(needs)
     if not needs:
         return None
-    offered = {o.code: o.availability for o in offers}
+    # A code offered twice counts as available when any of its offers is (as in ranking).
+    offered: dict[str, str] = {}
+    for o in offers:
+        if offered.get(o.code) != "available":
+            offered[o.code] = o.availability
     met: list[str] = []
     arrangeable: list[str] = []
     unmet_essential: list[str] = []

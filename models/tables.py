@@ -416,3 +416,59 @@ class MatchFeedback(MatchFeedbackBase, table=True):
     score: float | None = None  # the match score shown when the feedback was given
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
+
+
+# --- pushes ----------------------------------------------------------------------------
+
+
+class PushFrequency(enum.StrEnum):
+    daily = "daily"
+    weekly = "weekly"
+    off = "off"
+
+
+class PushPreferenceBase(SQLModel):
+    # False: no pushes at all (PIPL Art. 24 opt-out); pushes already written stay in the inbox.
+    enabled: bool = Field(default=True)
+    frequency: PushFrequency = Field(
+        default=PushFrequency.weekly, sa_type=enum_type(PushFrequency)
+    )
+    # Extra channels besides the in-app inbox, which is always on: "email", "webhook".
+    channels: list[str] = Field(default_factory=list, sa_type=JSON)
+    # Local "HH:MM" (settings.timezone); e-mail and webhook wait while quiet, the inbox does not.
+    quiet_start: str | None = Field(default=None, max_length=5)
+    quiet_end: str | None = Field(default=None, max_length=5)
+    min_score: float = Field(default=0.5, ge=0, le=1)
+    trainings: bool = Field(default=True)
+
+
+class PushPreference(PushPreferenceBase, Versioned, table=True):
+    """An account's choices for pushes; no row means the defaults."""
+
+    __tablename__: ClassVar[str] = "push_preference"
+
+    account_id: int = Field(foreign_key="account.id", primary_key=True)
+    updated_at: datetime = created_at_field()
+
+
+class JobRun(SQLModel, table=True):
+    """One run of a scheduled job: when, where, how it ended (for catch-up and `jobs list`)."""
+
+    __tablename__: ClassVar[str] = "job_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    job: str = Field(max_length=48, index=True)
+    runner: str = Field(default="", max_length=128)
+    started_at: datetime = created_at_field()
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    status: str = Field(default="running", max_length=16)  # running, ok, failed
+    summary: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    error: str = Field(default="", max_length=500)
+
+
+# Delivery claims pending rows that are due: index the claim's filter.
+sa.Index(
+    "ix_outbox_status_next_attempt_at",
+    Outbox.__table__.c.status,  # type: ignore[attr-defined]
+    Outbox.__table__.c.next_attempt_at,  # type: ignore[attr-defined]
+)

@@ -77,6 +77,15 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/seekers/{seeker_id}/export"): frozenset({S}),
     ("POST", "/seekers/{seeker_id}/erase"): frozenset({S, A}),
     ("POST", "/admin/break-glass/seekers/{seeker_id}"): frozenset({A}),
+    ("GET", "/inbox"): ALL,
+    ("POST", "/inbox/{item_id}/read"): ALL,
+    ("POST", "/inbox/{item_id}/unread"): ALL,
+    ("GET", "/pushes/preferences"): ALL,
+    ("PUT", "/pushes/preferences"): ALL,
+    ("POST", "/pushes/stop"): PUBLIC,
+    ("GET", "/admin/pushes"): frozenset({A}),
+    ("POST", "/admin/pushes/{push_id}/retry"): frozenset({A}),
+    ("GET", "/admin/jobs"): frozenset({A}),
 }
 UNDOCUMENTED = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 

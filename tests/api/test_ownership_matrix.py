@@ -48,6 +48,10 @@ CROSS: dict[tuple[str, str], frozenset[Role]] = {
     ("PATCH", "/accommodations/{code}"): frozenset({A}),
     ("POST", "/accommodations/{code}/retire"): frozenset({A}),
     ("POST", "/accounts/{account_id}/disable"): frozenset({A}),
+    # pushes: another's inbox item is answered 404 (tests/api/test_push.py checks it)
+    ("POST", "/inbox/{item_id}/read"): NOBODY,
+    ("POST", "/inbox/{item_id}/unread"): NOBODY,
+    ("POST", "/admin/pushes/{push_id}/retry"): frozenset({A}),
 }
 BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/seekers/{seeker_id}"): {"version": 1, "headline": "changed"},

@@ -1,0 +1,294 @@
+"""Delivery of written pushes: the in-app inbox (the row itself), e-mail over SMTP and a signed
+JSON webhook, with retries, exponential backoff and a final `failed` state.
+
+A push is claimed (one more attempt, a lease) and committed before anything is sent, then
+each external channel the recipient chose is sent once: channels already done are kept in
+the row, so a retry sends only what failed. A crash after sending but before recording it
+can repeat that one send; the webhook carries a stable delivery id and the e-mail a stable
+Message-ID for the receiver to drop such a repeat.
+"""
+
+import hashlib
+import hmac
+import json
+import logging
+import smtplib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Any
+
+import httpx
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from api.db import session_scope
+from api.services import outbox, preferences
+from api.services.messages import Message, render
+from api.settings import Settings
+from models import Account, Outbox, PushPreference, SeekerProfile
+from models.base import utcnow
+
+log = logging.getLogger(__name__)
+
+EMAIL = "email"
+WEBHOOK = "webhook"
+SIGNATURE_HEADER = "X-Jobmatch-Signature"
+TIMESTAMP_HEADER = "X-Jobmatch-Timestamp"
+DELIVERY_HEADER = "X-Jobmatch-Delivery"
+
+
+class DeliveryError(Exception):
+    """A channel refused or failed; the message says which and why (never the content)."""
+
+
+@dataclass
+class Recipient:
+    account_id: int
+    language: str
+    email: str
+    active: bool
+    phone: str | None
+    pref: PushPreference
+
+
+@dataclass
+class Outcome:
+    delivered: int = 0
+    retried: int = 0
+    failed: int = 0
+    deferred: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "delivered": self.delivered,
+            "retried": self.retried,
+            "failed": self.failed,
+            "deferred": self.deferred,
+        }
+
+
+def message_for(row: Outbox, language: str, settings: Settings) -> Message:
+    """A row rendered for its recipient, with the stop links."""
+    return render(
+        row.kind,
+        row.payload,
+        language,
+        stop_url=preferences.stop_url(settings, row.recipient_id),
+        preferences_url=preferences.preferences_url(settings),
+    )
+
+
+# --- channels ---------------------------------------------------------------------------------
+
+
+def send_email(settings: Settings, to: str, message: Message, delivery_id: str) -> None:
+    """Send plain text with an HTML alternative over SMTP."""
+    mail = EmailMessage()
+    mail["Subject"] = message.subject
+    mail["From"] = settings.smtp_from
+    mail["To"] = to
+    mail["Message-ID"] = make_msgid(idstring=f"push-{delivery_id}", domain="jobmatch.invalid")
+    mail["List-Unsubscribe"] = f"<{message.stop_url}>"
+    mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    mail.set_content(message.text)
+    mail.add_alternative(message.html, subtype="html")
+    mail["Content-Language"] = "zh-CN" if message.language == "zh" else "en"
+    smtp_cls = smtplib.SMTP_SSL if settings.smtp_ssl else smtplib.SMTP
+    try:
+        with smtp_cls(
+            settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_seconds
+        ) as smtp:
+            if settings.smtp_starttls and not settings.smtp_ssl:
+                smtp.starttls()
+            if settings.smtp_user:
+                smtp.login(settings.smtp_user, settings.smtp_password.get_secret_value())
+            smtp.send_message(mail)
+    except smtplib.SMTPResponseException as exc:
+        raise DeliveryError(f"email: SMTP {exc.smtp_code}") from exc
+    except (smtplib.SMTPException, OSError) as exc:
+        raise DeliveryError(f"email: {type(exc).__name__}") from exc
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """HMAC-SHA256 over timestamp + "." + body, as "sha256=<hex>"."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def webhook_body(row: Outbox, recipient: Recipient, message: Message) -> bytes:
+    data = {
+        "id": row.id,
+        "kind": row.kind,
+        "period": row.period,
+        "created_at": row.created_at.isoformat(),
+        "recipient": {
+            "id": recipient.account_id,
+            "language": message.language,
+            "phone": recipient.phone,
+        },
+        "subject": message.subject,
+        "text": message.text,
+        "why": message.why,
+        "stop_url": message.stop_url,
+    }
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def send_webhook(settings: Settings, body: bytes, delivery_id: str) -> None:
+    """POST the signed JSON body; any answer but 2xx is a failure."""
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        TIMESTAMP_HEADER: timestamp,
+        SIGNATURE_HEADER: sign(settings.webhook_secret.get_secret_value(), timestamp, body),
+        DELIVERY_HEADER: delivery_id,
+    }
+    try:
+        response = httpx.post(
+            settings.webhook_url,
+            content=body,
+            headers=headers,
+            timeout=settings.webhook_timeout_seconds,
+        )
+    except httpx.HTTPError as exc:
+        raise DeliveryError(f"webhook: {type(exc).__name__}") from exc
+    if not 200 <= response.status_code < 300:
+        raise DeliveryError(f"webhook: HTTP {response.status_code}")
+
+
+# --- the delivery step --------------------------------------------------------------------------
+
+
+def _recipients(session: Session, ids: list[int]) -> dict[int, Recipient]:
+    accounts = {a.id or 0: a for a in session.exec(select(Account).where(col(Account.id).in_(ids)))}
+    phones = {
+        p.account_id: p.phone
+        for p in session.exec(select(SeekerProfile).where(col(SeekerProfile.account_id).in_(ids)))
+    }
+    prefs = preferences.load_many(session, ids)
+    out = {}
+    for aid in ids:
+        acc = accounts.get(aid)
+        if acc is None:
+            continue
+        out[aid] = Recipient(
+            account_id=aid,
+            language=acc.language.value,
+            email=acc.email,
+            active=acc.is_active,
+            phone=phones.get(aid) or None,
+            pref=prefs[aid],
+        )
+    return out
+
+
+def wanted_channels(recipient: Recipient | None, settings: Settings) -> list[str]:
+    """The external channels this recipient gets now (none when pushes are off)."""
+    if recipient is None or not recipient.active or not recipient.pref.enabled:
+        return []
+    offered = preferences.available_channels(settings)
+    return [c for c in recipient.pref.channels if c in offered]
+
+
+Sender = Callable[[str, Outbox, Recipient, Message], None]
+
+
+def _default_sender(settings: Settings) -> Sender:
+    def send(channel: str, row: Outbox, recipient: Recipient, message: Message) -> None:
+        delivery_id = f"{row.id}"
+        if channel == EMAIL:
+            send_email(settings, recipient.email, message, delivery_id)
+        elif channel == WEBHOOK:
+            send_webhook(settings, webhook_body(row, recipient, message), delivery_id)
+
+    return send
+
+
+def deliver_due(
+    engine: Engine,
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    batch: int = 100,
+    max_batches: int | None = None,
+    sender: Sender | None = None,
+) -> Outcome:
+    """Deliver every due pending push; returns what happened."""
+    send = sender or _default_sender(settings)
+    lease = timedelta(seconds=settings.push_lease_seconds)
+    zone = outbox.local_zone(settings.timezone)
+    result = Outcome()
+    done_batches = 0
+    while max_batches is None or done_batches < max_batches:
+        moment = now or utcnow()
+        with session_scope(engine) as session:
+            rows = outbox.claim_due(session, now=moment, limit=batch, lease=lease)
+            recipients = _recipients(session, sorted({r.recipient_id for r in rows}))
+        if not rows:
+            break
+        done_batches += 1
+        for row in rows:
+            _deliver_one(
+                engine, settings, row, recipients.get(row.recipient_id), send, zone, result
+            )
+    return result
+
+
+def _deliver_one(
+    engine: Engine,
+    settings: Settings,
+    row: Outbox,
+    recipient: Recipient | None,
+    send: Sender,
+    zone: Any,
+    result: Outcome,
+) -> None:
+    row_id, attempts = row.id or 0, row.attempts
+    payload = dict(row.payload)
+    sent = set(payload.get(outbox.SENT, []))
+    todo = [c for c in wanted_channels(recipient, settings) if c not in sent]
+    moment = utcnow()
+    if todo and recipient is not None:
+        quiet_end = preferences.quiet_until(recipient.pref, moment, zone)
+        if quiet_end is not None:
+            with session_scope(engine) as session:
+                outbox.mark_retry(
+                    session, row_id, attempts, payload, error="", next_at=quiet_end,
+                    undo_attempt=True,
+                )  # fmt: skip
+            result.deferred += 1
+            return
+    errors = []
+    if todo and recipient is not None:
+        message = message_for(row, recipient.language, settings)
+        for channel in todo:
+            try:
+                send(channel, row, recipient, message)
+                sent.add(channel)
+            except DeliveryError as exc:
+                errors.append(str(exc))
+    payload[outbox.SENT] = sorted(sent)
+    with session_scope(engine) as session:
+        if not errors:
+            outbox.mark_delivered(session, row_id, attempts, payload, utcnow())
+            result.delivered += 1
+            return
+        error = "; ".join(errors)
+        log.warning("push %s attempt %s failed: %s", row_id, attempts, error)
+        result.errors.append(error)
+        if attempts >= settings.push_max_attempts:
+            outbox.mark_retry(session, row_id, attempts, payload, error=error, next_at=None)
+            result.failed += 1
+        else:
+            wait = outbox.backoff(
+                attempts, settings.push_backoff_seconds, settings.push_backoff_max_seconds
+            )
+            outbox.mark_retry(
+                session, row_id, attempts, payload, error=error, next_at=utcnow() + wait
+            )
+            result.retried += 1

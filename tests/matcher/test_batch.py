@@ -1,0 +1,143 @@
+"""The batch path of ``Ranker.rank_many`` agrees with the per-seeker reference path."""
+
+from dataclasses import replace
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from matcher_factories import NOW, posting, seeker
+
+from matcher import HashingEncoder, Need, Offer, PostingDoc, SeekerDoc
+from matcher.ranker import Ranker
+
+SKILLS = ["Excel", "SQL", "打字", "Python", "沟通", "Photo-shop", "手语"]
+CODES = ["lift", "quiet_space", "job_coach", "screen_reader"]
+TITLES = ["数据录入员", "仓库管理员", "data clerk", "客服专员", "python developer", "保洁 cleaner"]
+
+
+def random_postings(rng: np.random.Generator, n: int) -> list[PostingDoc]:
+    return [
+        posting(
+            f"p{i}",
+            title=TITLES[int(rng.integers(0, len(TITLES)))] + f" {i % 7}",
+            text=["负责 Excel 数据录入", "warehouse stock", "回复客户咨询", ""][i % 4],
+            required_skills=list(rng.choice(SKILLS, size=int(rng.integers(0, 3)), replace=False)),
+            optional_skills=list(rng.choice(SKILLS, size=int(rng.integers(0, 2)), replace=False)),
+            offers=[
+                Offer(str(c), "available" if rng.random() < 0.5 else "arrangeable")
+                for c in rng.choice(CODES, size=int(rng.integers(0, 4)), replace=False)
+            ],
+            work_mode=["on_site", "hybrid", "remote"][int(rng.integers(0, 3))],
+            schedule=["full_time", "part_time", "flexible", "any"][int(rng.integers(0, 4))],
+            lat=31.0 + float(rng.normal(0, 0.08)) if i % 5 else None,
+            lon=121.0 + float(rng.normal(0, 0.08)) if i % 5 else None,
+            street_code=f"s{i % 3}" if i % 2 else None,
+            centre_code=f"c{i % 4}",
+            wage_max=int(rng.integers(2000, 8000)) if i % 3 else None,
+            posted_at=NOW - timedelta(days=int(rng.integers(0, 60))) if i % 4 else None,
+            expires_at=NOW + timedelta(days=int(rng.integers(-5, 30))) if i % 6 else None,
+            status="open" if i % 11 else "closed",
+        )
+        for i in range(n)
+    ]
+
+
+def random_seekers(rng: np.random.Generator, n: int) -> list[SeekerDoc]:
+    out = []
+    for i in range(n):
+        placed = rng.random() < 0.7
+        out.append(
+            seeker(
+                f"s{i}",
+                text=["数据录入 Excel 表格", "python developer SQL", "仓库 库存", "", "手语 客服"][
+                    i % 5
+                ],
+                skills=list(rng.choice(SKILLS, size=int(rng.integers(0, 3)), replace=False)),
+                needs=[
+                    Need(str(c), essential=bool(rng.random() < 0.3))
+                    for c in rng.choice(
+                        [*CODES, "braille"], size=int(rng.integers(0, 3)), replace=False
+                    )
+                ],
+                work_modes=[
+                    frozenset({"on_site", "hybrid", "remote"}),
+                    frozenset({"remote"}),
+                    frozenset({"on_site", "hybrid"}),
+                ][i % 3],
+                schedule=["full_time", "part_time", "flexible", "any"][int(rng.integers(0, 4))],
+                lat=31.0 + float(rng.normal(0, 0.05)) if placed else None,
+                lon=121.0 + float(rng.normal(0, 0.05)) if placed else None,
+                commute_limit_km=float(rng.choice([3, 8, 30])) if rng.random() < 0.7 else None,
+                street_code="s1" if i % 4 == 0 else None,
+                centre_code="c2" if i % 3 == 0 else None,
+                expected_wage=int(rng.integers(3000, 7000)) if i % 2 else None,
+                language="en" if i % 2 else "zh",
+            )
+        )
+    return out
+
+
+def assert_same(fast: list, slow: list) -> None:  # type: ignore[type-arg]
+    assert len(fast) == len(slow)
+    for a, b in zip(fast, slow, strict=True):
+        assert [m.id for m in a] == [m.id for m in b]
+        for x, y in zip(a, b, strict=True):
+            assert x.score == pytest.approx(y.score, abs=1e-5)
+            assert x.signals.keys() == y.signals.keys()
+            assert x.contributions.keys() == y.contributions.keys()
+            for key in x.signals:
+                assert x.signals[key] == pytest.approx(y.signals[key], abs=1e-5)
+            for key in x.contributions:
+                assert x.contributions[key] == pytest.approx(y.contributions[key], abs=1e-5)
+            assert x.explanation == y.explanation
+
+
+@pytest.mark.parametrize(("seed", "candidates", "block"), [(1, 1000, 7), (2, 12, 5), (3, 40, 64)])
+def test_batch_path_agrees_with_the_reference_path(seed: int, candidates: int, block: int) -> None:
+    rng = np.random.default_rng(seed)
+    docs = random_postings(rng, 150)
+    labels = {"lift": {"zh": "无障碍电梯", "en": "lift"}}
+    r = Ranker(HashingEncoder(dim=64), candidates=candidates, block_size=block, labels=labels).fit(
+        docs
+    )
+    seekers = random_seekers(rng, 40)
+    assert_same(r.rank_many(seekers, k=15, now=NOW), r.rank_reference(seekers, k=15, now=NOW))
+    # After updates: side rows of the lexical matrix, freed slots, new skills and places.
+    for p in random_postings(np.random.default_rng(seed + 10), 20)[::2]:
+        r.add_or_update(replace(p, id=f"new-{p.id}"))
+    r.add_or_update(posting("p3", title="盲文校对", required_skills=["盲文"], street_code="s9"))
+    for i in range(0, 150, 9):
+        r.remove(f"p{i}")
+    assert_same(r.rank_many(seekers, k=15, now=NOW), r.rank_reference(seekers, k=15, now=NOW))
+
+
+def test_batch_path_on_a_corpus_larger_than_the_sample() -> None:
+    """Enough postings that pools are chosen by the sampled threshold (n > 4096 x 2)."""
+    rng = np.random.default_rng(5)
+    n = 9000
+    docs = [
+        PostingDoc(
+            id=f"p{i}",
+            title=TITLES[i % len(TITLES)],
+            offers=[Offer("lift")] if i % 3 else [],
+            lat=31.0 + float(rng.normal(0, 0.1)),
+            lon=121.0 + float(rng.normal(0, 0.1)),
+            work_mode="remote" if i % 10 == 0 else "on_site",
+            embedding=rng.standard_normal(32).astype(np.float32),
+        )
+        for i in range(n)
+    ]
+    r = Ranker(HashingEncoder(dim=32), candidates=200, block_size=16).fit(docs)
+    seekers = [
+        SeekerDoc(
+            id=f"s{i}",
+            text="数据录入",
+            needs=[Need("lift", essential=i % 2 == 0)],
+            lat=31.0,
+            lon=121.0,
+            commute_limit_km=[2.0, 10.0, None][i % 3],
+            embedding=rng.standard_normal(32).astype(np.float32),
+        )
+        for i in range(24)
+    ]
+    assert_same(r.rank_many(seekers, k=10, now=NOW), r.rank_reference(seekers, k=10, now=NOW))
