@@ -343,6 +343,9 @@ def candidates_page(
             "result": result,
             "page": page,
             "pages": max(1, -(-result.total // PAGE_SIZE)),
+            "vocab": {
+                a.code: a for a in catalog.list_accommodations(session, include_retired=True)
+            },
         },
         principal=principal,
         title=t("candidates_title", title=posting.title),

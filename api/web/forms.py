@@ -101,6 +101,8 @@ def apply_validation(
         message = message_for(t, error)
         if kind.startswith("union_tag"):
             message = t("err_choose")
+        elif name and not form.get(name).strip() and kind.startswith("string"):
+            message = t("err_required")  # an empty field: say so, not "too short"
         elif name.endswith("email") and kind in ("string_pattern_mismatch", "value_error"):
             message = t("err_email")
         if name:

@@ -323,7 +323,15 @@ def matches_page(
     return render(
         request,
         "seeker/matches.html",
-        {"result": result, "page": page, "pages": pages, "hidden": hidden},
+        {
+            "result": result,
+            "page": page,
+            "pages": pages,
+            "hidden": hidden,
+            "vocab": {
+                a.code: a for a in catalog.list_accommodations(session, include_retired=True)
+            },
+        },
         principal=principal,
         title_key="matches_title",
     )

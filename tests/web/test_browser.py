@@ -1,0 +1,375 @@
+"""Browser tests: Debian's chromium driven by Playwright, the app served by uvicorn on a SQLite
+file with small demo data. axe-core (bundled by axe-playwright-python) must find no WCAG 2.2
+A/AA violation on any page in either language; keyboard-only flows; screenshots of each page
+in both languages go to artifacts/screenshots/ (kept by CI).
+"""
+
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
+
+import uvicorn  # noqa: E402
+from sqlmodel import Session, select  # noqa: E402
+
+from api.db import make_engine, upgrade  # noqa: E402
+from api.demo import DEMO_PASSWORD, DemoSizes, load_demo_data  # noqa: E402
+from api.main import create_app  # noqa: E402
+from api.settings import Settings  # noqa: E402
+from models import Posting  # noqa: E402
+from models.base import PostingStatus  # noqa: E402
+from tests.conftest import TEST_SECRET  # noqa: E402
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The app on a demo SQLite file, served on 127.0.0.1 from a background thread."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed (scripts/test installs it)")
+    path = tmp_path_factory.mktemp("browser") / "demo.db"
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    upgrade(engine)
+    settings = Settings(
+        environment="test",
+        secret_key=TEST_SECRET,  # type: ignore[arg-type]
+        database_url=url,
+        scheduler_enabled=False,
+        embedding_model="hashing",
+        index_poll_seconds=0.0,
+    )
+    with Session(engine) as session:
+        logins = load_demo_data(
+            session,
+            DemoSizes(seekers=12, employers=4, postings=24, trainings=4),
+            seed=7,
+            settings=settings,
+        )
+        session.commit()
+    port = _free_port()
+    config = uvicorn.Config(
+        create_app(settings, engine), host="127.0.0.1", port=port, log_level="warning"
+    )
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not srv.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    first = {}
+    for role, email, _ in logins:
+        first.setdefault(role, email)
+    yield {"base": f"http://127.0.0.1:{port}", "logins": first, "engine": engine}
+    srv.should_exit = True
+    thread.join(timeout=10)
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser(server: dict[str, Any]) -> Iterator[Any]:
+    with playwright_sync.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any, server: dict[str, Any]) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1100, "height": 900}, locale="zh-CN")
+    pg = context.new_page()
+    pg.set_default_timeout(15_000)
+    pg.base = server["base"]  # type: ignore[attr-defined]
+    yield pg
+    context.close()
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def focused(page: Any) -> dict[str, str]:
+    return dict(
+        page.evaluate(
+            """() => { const e = document.activeElement;
+            return {tag: e.tagName.toLowerCase(), id: e.id || '',
+                    name: e.getAttribute('name') || '',
+                    text: (e.innerText || e.value || '').trim().slice(0, 80),
+                    href: e.getAttribute('href') || '', type: e.getAttribute('type') || '',
+                    main: e.closest('main') ? 'yes' : ''}; }"""
+        )
+    )
+
+
+def tab_to(page: Any, match: Any, limit: int = 150) -> dict[str, str]:
+    """Press Tab until the focused element satisfies match (a predicate on focused())."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        info = focused(page)
+        if match(info):
+            return info
+    raise AssertionError("Tab never reached the element")
+
+
+def expect_focus(page: Any, element_id: str, why: str) -> None:
+    """Wait (briefly: autofocus runs just after load) until focus is on the element."""
+    try:
+        page.wait_for_function(
+            "id => document.activeElement && document.activeElement.id === id",
+            arg=element_id,
+            timeout=5000,
+        )
+    except playwright_sync.TimeoutError:
+        raise AssertionError(f"{why}: focus is on {focused(page)}") from None
+
+
+def submit_by_enter(page: Any) -> None:
+    """Press Enter on the focused control and wait for the next page."""
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
+def type_into(page: Any, field_id: str, text: str) -> None:
+    tab_to(page, lambda f: f["id"] == field_id)
+    page.keyboard.type(text)
+
+
+def check_axe(page: Any, label: str) -> None:
+    results = axe_module.Axe().run(
+        page,
+        options={"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]},
+    )
+    violations = results.response["violations"]
+    detail = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in violations]
+    assert not violations, f"axe violations on {label}: {detail}"
+
+
+def login_with_keyboard(page: Any, email: str) -> None:
+    page.goto(page.base + "/login")
+    type_into(page, "f-email", email)
+    type_into(page, "f-password", DEMO_PASSWORD)
+    submit_by_enter(page)
+    expect_focus(page, "flash", "after logging in, focus is on the confirmation")
+
+
+def set_language(page: Any, lang: str) -> None:
+    page.context.add_cookies([{"name": "jobmatch_lang", "value": lang, "url": page.base}])
+
+
+# --- every page: axe in both languages, screenshots ------------------------------------------
+
+ROLE_PAGES: dict[str, list[str]] = {
+    "anonymous": ["/", "/login", "/register", "/preferences/display"],
+    "seeker": [
+        "/",
+        "/seeker/profile",
+        "/seeker/needs",
+        "/seeker/matches",
+        "/seeker/trainings",
+        "/seeker/consents",
+        "/seeker/data",
+        "/seeker/data/delete",
+    ],
+    "employer": [
+        "/employer/organisation",
+        "/employer/vacancies",
+        "/employer/vacancies/new",
+        "{edit}",
+        "{candidates}",
+    ],
+    "caseworker": ["/centre/seekers", "/centre/trainings", "/centre/trainings/new"],
+    "admin": [
+        "/manage/accommodations",
+        "/manage/accommodations/lift/edit",
+        "/manage/centres",
+        "/manage/accounts",
+    ],
+}
+
+
+def _employer_posting(server: dict[str, Any], email: str) -> int:
+    with Session(server["engine"]) as session:
+        from models import Account
+
+        account = session.exec(select(Account).where(Account.email == email)).one()
+        posting = session.exec(
+            select(Posting).where(
+                Posting.employer_id == account.employer_id, Posting.status == PostingStatus.open
+            )
+        ).first()
+        assert posting is not None
+        return posting.id or 0
+
+
+README_SHOTS = {("seeker", "/seeker/matches", "zh"), ("employer", "/employer/vacancies/new", "en")}
+
+
+def _shot_name(role: str, path: str, lang: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "start"
+    return f"{role}-{slug}-{lang}.png"
+
+
+@pytest.mark.parametrize("role", sorted(ROLE_PAGES))
+def test_every_page_passes_axe_in_both_languages(
+    role: str, page: Any, server: dict[str, Any]
+) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    paths = ROLE_PAGES[role]
+    if role != "anonymous":
+        email = server["logins"][role]
+        login_with_keyboard(page, email)
+        if role == "employer":
+            posting_id = _employer_posting(server, email)
+            paths = [
+                p.replace("{edit}", f"/employer/vacancies/{posting_id}/edit").replace(
+                    "{candidates}", f"/employer/vacancies/{posting_id}/candidates"
+                )
+                for p in paths
+            ]
+    for lang in ("zh", "en"):
+        set_language(page, lang)
+        for path in paths:
+            response = page.goto(page.base + path)
+            assert response is not None and response.status == 200, (path, lang)
+            expected = "zh-CN" if lang == "zh" else "en"
+            assert page.get_attribute("html", "lang") == expected
+            check_axe(page, f"{role} {path} [{lang}]")
+            page.screenshot(path=str(SCREENSHOTS / _shot_name(role, path, lang)), full_page=True)
+            if (role, path, lang) in README_SHOTS:  # one screen's worth, for the README
+                page.screenshot(path=str(SCREENSHOTS / ("readme-" + _shot_name(role, path, lang))))
+
+
+def test_error_state_and_display_settings_pass_axe(page: Any) -> None:
+    """A form with errors, and the high-contrast, large-text display, in both languages."""
+    for lang in ("zh", "en"):
+        set_language(page, lang)
+        page.goto(page.base + "/register")
+        with page.expect_navigation():
+            page.click("main button[type=submit]")
+        expect_focus(page, "error-summary", "errors are focused and announced")
+        assert page.locator("#error-summary[role=alert]").count() == 1
+        check_axe(page, f"register errors [{lang}]")
+        page.screenshot(path=str(SCREENSHOTS / f"anonymous-register-errors-{lang}.png"))
+    page.goto(page.base + "/preferences/display")
+    page.check("#f-display-high_contrast")
+    page.check("#f-display-large_text")
+    with page.expect_navigation():
+        page.click("form[action='/preferences/display'] button[type=submit]")
+    assert "high-contrast" in (page.get_attribute("html", "class") or "")
+    for lang in ("zh", "en"):
+        set_language(page, lang)
+        page.goto(page.base + "/login")
+        check_axe(page, f"high contrast [{lang}]")
+        page.screenshot(path=str(SCREENSHOTS / f"anonymous-login-high-contrast-{lang}.png"))
+
+
+# --- keyboard-only flows ---------------------------------------------------------------------
+
+
+def test_skip_link_is_first_and_moves_focus_to_main(page: Any) -> None:
+    page.goto(page.base + "/login")
+    page.keyboard.press("Tab")
+    first = focused(page)
+    assert first["href"] == "#main"
+    box = page.evaluate(
+        "() => { const r = document.activeElement.getBoundingClientRect();"
+        " return [r.width, r.height, r.top]; }"
+    )
+    assert box[0] >= 24 and box[1] >= 24 and box[2] >= 0, "visible, at least 24×24"
+    page.keyboard.press("Enter")
+    assert focused(page)["id"] == "main"
+
+
+def test_language_switch_by_keyboard_keeps_the_page(page: Any) -> None:
+    page.goto(page.base + "/register")
+    tab_to(page, lambda f: "/language?to=en" in f["href"])
+    submit_by_enter(page)
+    assert page.url.endswith("/register")
+    assert page.get_attribute("html", "lang") == "en"
+
+
+def test_seeker_keyboard_flow_from_login_to_saved_match(page: Any, server: dict[str, Any]) -> None:
+    """Log in, open the matches, read a match's reasons, save it: keyboard only.
+    (Asking for a referral follows when the referral service lands.)"""
+    login_with_keyboard(page, server["logins"]["seeker"])
+    tab_to(page, lambda f: f["href"] == "/seeker/matches")
+    submit_by_enter(page)
+    assert page.url.endswith("/seeker/matches")
+    info = tab_to(page, lambda f: f["tag"] == "button" and f["text"].startswith("收藏"))
+    submit_by_enter(page)
+    expect_focus(page, "flash", "focus lands on the confirmation")
+    assert "已收藏" in page.inner_text("#flash")
+    title = info["text"].split("：", 1)[-1]
+    assert page.locator("article", has_text=title).locator(".tag").count() == 1
+
+
+def test_employer_keyboard_flow_posts_a_vacancy(page: Any, server: dict[str, Any]) -> None:
+    """Post a vacancy with an accommodation offer, fix an error, reach its candidates."""
+    login_with_keyboard(page, server["logins"]["employer"])
+    tab_to(page, lambda f: f["href"] == "/employer/vacancies/new")
+    submit_by_enter(page)
+    type_into(page, "f-required_skills", "Excel")
+    type_into(page, "f-wage_min", "5000")
+    tab_to(page, lambda f: f["id"] == "f-offer_lift")
+    page.keyboard.press("ArrowRight")  # radios: arrow keys move to "available now"
+    assert focused(page)["id"] == "f-offer_lift-available"
+    tab_to(page, lambda f: f["tag"] == "button" and f["type"] == "submit" and f["main"] == "yes")
+    submit_by_enter(page)
+    expect_focus(page, "error-summary", "the missing title is announced")
+    assert page.input_value("#f-required_skills") == "Excel", "input is kept"
+    assert page.is_checked("#f-offer_lift-available")
+    tab_to(page, lambda f: f["href"] == "#f-title")
+    page.keyboard.press("Enter")
+    assert focused(page)["id"] == "f-title", "the error link moves focus to the field"
+    page.keyboard.type("键盘测试岗位 Keyboard test job")
+    tab_to(page, lambda f: f["tag"] == "button" and f["type"] == "submit" and f["main"] == "yes")
+    submit_by_enter(page)
+    expect_focus(page, "flash", "focus lands on the confirmation")
+    assert "/edit" in page.url
+    tab_to(page, lambda f: f["href"].endswith("/candidates"))
+    submit_by_enter(page)
+    assert page.url.endswith("/candidates")
+    assert page.locator("h1").inner_text().endswith("键盘测试岗位 Keyboard test job")
+
+
+def test_caseworker_keyboard_flow_publishes_a_training(page: Any, server: dict[str, Any]) -> None:
+    """(Approving a referral follows when the referral service lands.)"""
+    login_with_keyboard(page, server["logins"]["caseworker"])
+    tab_to(page, lambda f: f["href"] == "/centre/trainings")
+    submit_by_enter(page)
+    tab_to(page, lambda f: f["href"] == "/centre/trainings/new")
+    submit_by_enter(page)
+    type_into(page, "f-title", "读屏软件入门 Screen reader basics")
+    type_into(page, "f-starts_on", "2099-03-01")
+    type_into(page, "f-ends_on", "2099-03-05")
+    tab_to(page, lambda f: f["tag"] == "button" and f["type"] == "submit" and f["main"] == "yes")
+    submit_by_enter(page)
+    expect_focus(page, "flash", "focus lands on the confirmation")
+    assert page.locator("h2", has_text="读屏软件入门").count() == 1
