@@ -1,10 +1,23 @@
 """Writing the append-only audit log."""
 
-from typing import Any
+from typing import Any, Protocol
 
 from sqlmodel import Session
 
 from models import AuditLog
+
+
+class Actor(Protocol):
+    """Who acts: the request's principal (api.deps.Principal) or a job's stand-in."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def role(self) -> Any: ...
+
+    @property
+    def request_id(self) -> str: ...
 
 
 def record(
@@ -32,3 +45,27 @@ def record(
     )
     session.add(row)
     return row
+
+
+def record_by(
+    session: Session,
+    actor: Actor,
+    action: str,
+    *,
+    object_type: str,
+    object_id: str | int,
+    purpose: str = "",
+    detail: dict[str, Any] | None = None,
+) -> AuditLog:
+    """Audit an action of the request's principal (who, role and request id filled in)."""
+    return record(
+        session,
+        action,
+        actor_id=actor.id,
+        actor_role=str(getattr(actor.role, "value", actor.role)),
+        object_type=object_type,
+        object_id=object_id,
+        purpose=purpose,
+        request_id=actor.request_id,
+        detail=detail,
+    )

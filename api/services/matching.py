@@ -128,56 +128,53 @@ def _centre_codes(session: Session) -> dict[int, str]:
     return {c.id or 0: c.code for c in session.exec(select(Centre))}
 
 
+def _load_docs(
+    session: Session,
+    owner_type: str,
+    ids: Iterable[int] | None,
+    model: str,
+) -> dict[int, Any]:
+    """Postings or seekers (all, or these ids) as matcher documents, with their offers or
+    needs and, where the text has not changed since, their stored embeddings."""
+    table: Any = Posting if owner_type == POSTING else SeekerProfile
+    child: Any = PostingOffer if owner_type == POSTING else SeekerNeed
+    child_key = "posting_id" if owner_type == POSTING else "seeker_id"
+    query = select(table)
+    if ids is not None:
+        query = query.where(col(table.id).in_(list(ids)))
+    rows = list(session.exec(query))
+    row_ids = [r.id or 0 for r in rows]
+    children: dict[int, list[Any]] = {}
+    for chunk in _chunks(row_ids):
+        for c in session.exec(select(child).where(col(getattr(child, child_key)).in_(chunk))):
+            children.setdefault(getattr(c, child_key), []).append(c)
+    centres = _centre_codes(session)
+    vectors = stored_vectors(session, owner_type, row_ids, model)
+    build = posting_doc if owner_type == POSTING else seeker_doc
+    text_of: Callable[[Any], str] = posting_text if owner_type == POSTING else seeker_text
+    out: dict[int, Any] = {}
+    for r in rows:
+        rid = r.id or 0
+        doc = build(r, children.get(rid, []), centres.get(r.centre_id or 0))
+        stored = vectors.get(rid)
+        if stored is not None and stored[0] == text_hash(text_of(doc)):
+            doc = _with_embedding(doc, stored[1])
+        out[rid] = doc
+    return out
+
+
 def load_posting_docs(
     session: Session, ids: Iterable[int] | None, model: str
 ) -> dict[int, PostingDoc]:
     """Postings (all, or these ids) with their offers and stored embeddings."""
-    query = select(Posting)
-    if ids is not None:
-        query = query.where(col(Posting.id).in_(list(ids)))
-    postings = list(session.exec(query))
-    pids = [p.id or 0 for p in postings]
-    offers: dict[int, list[PostingOffer]] = {}
-    for chunk in _chunks(pids):
-        for o in session.exec(select(PostingOffer).where(col(PostingOffer.posting_id).in_(chunk))):
-            offers.setdefault(o.posting_id, []).append(o)
-    centres = _centre_codes(session)
-    vectors = stored_vectors(session, POSTING, pids, model)
-    out = {}
-    for p in postings:
-        pid = p.id or 0
-        doc = posting_doc(p, offers.get(pid, []), centres.get(p.centre_id or 0))
-        stored = vectors.get(pid)
-        if stored is not None and stored[0] == text_hash(posting_text(doc)):
-            doc = _with_embedding(doc, stored[1])
-        out[pid] = doc
-    return out
+    return _load_docs(session, POSTING, ids, model)
 
 
 def load_seeker_docs(
     session: Session, ids: Iterable[int] | None, model: str
 ) -> dict[int, SeekerDoc]:
     """Seekers (all, or these ids) with their needs and stored embeddings."""
-    query = select(SeekerProfile)
-    if ids is not None:
-        query = query.where(col(SeekerProfile.id).in_(list(ids)))
-    profiles = list(session.exec(query))
-    sids = [p.id or 0 for p in profiles]
-    needs: dict[int, list[SeekerNeed]] = {}
-    for chunk in _chunks(sids):
-        for n in session.exec(select(SeekerNeed).where(col(SeekerNeed.seeker_id).in_(chunk))):
-            needs.setdefault(n.seeker_id, []).append(n)
-    centres = _centre_codes(session)
-    vectors = stored_vectors(session, SEEKER, sids, model)
-    out = {}
-    for p in profiles:
-        sid = p.id or 0
-        doc = seeker_doc(p, needs.get(sid, []), centres.get(p.centre_id))
-        stored = vectors.get(sid)
-        if stored is not None and stored[0] == text_hash(seeker_text(doc)):
-            doc = _with_embedding(doc, stored[1])
-        out[sid] = doc
-    return out
+    return _load_docs(session, SEEKER, ids, model)
 
 
 def _with_embedding(doc: Any, vector: FloatArray) -> Any:

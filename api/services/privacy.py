@@ -135,15 +135,13 @@ def give_consent(
     )
     session.add(consent)
     session.flush()
-    audit.record(
+    audit.record_by(
         session,
+        principal,
         "consent_given",
-        actor_id=principal.id,
-        actor_role=principal.role.value,
         object_type="consent",
         object_id=consent.id or "",
         purpose=data.purpose,
-        request_id=principal.request_id,
     )
     return ConsentPublic.model_validate(consent)
 
@@ -165,15 +163,13 @@ def withdraw_consent(
             )
         elif consent.purpose == HEALTH_NEEDS:
             _delete_health_needs(session, seeker_id)
-        audit.record(
+        audit.record_by(
             session,
+            principal,
             "consent_withdrawn",
-            actor_id=principal.id,
-            actor_role=principal.role.value,
             object_type="consent",
             object_id=consent_id,
             purpose=consent.purpose,
-            request_id=principal.request_id,
         )
         session.flush()
     return ConsentPublic.model_validate(consent)
@@ -242,15 +238,13 @@ def read_sensitive(
     if not is_owner(principal, profile):
         if not purpose or len(purpose.strip()) < 4:
             raise InvalidInput("state why you need these fields", field="purpose")
-        audit.record(
+        audit.record_by(
             session,
+            principal,
             "sensitive_read",
-            actor_id=principal.id,
-            actor_role=principal.role.value,
             object_type="seeker_sensitive",
             object_id=seeker_id,
             purpose=purpose.strip(),
-            request_id=principal.request_id,
         )
     return load_sensitive(session, settings, seeker_id)
 
@@ -411,14 +405,12 @@ def export(session: Session, settings: Settings, principal: Principal, seeker_id
         for name, select_rows in personal_tables().items()
     }
     sensitive = load_sensitive(session, settings, seeker_id)
-    audit.record(
+    audit.record_by(
         session,
+        principal,
         "export",
-        actor_id=principal.id,
-        actor_role=principal.role.value,
         object_type="seeker_export",
         object_id=seeker_id,
-        request_id=principal.request_id,
     )
     return ExportOut(
         exported_at=utcnow(),
@@ -492,14 +484,12 @@ def erase(session: Session, principal: Principal, seeker_id: int) -> None:
     account.is_active = False
     session.add(account)
     auth_service.revoke_all_sessions(session, aid)
-    audit.record(
+    audit.record_by(
         session,
+        principal,
         "erasure",
-        actor_id=principal.id,
-        actor_role=principal.role.value,
         object_type="seeker",
         object_id=sid,
-        request_id=principal.request_id,
     )
     session.flush()
 
@@ -559,15 +549,13 @@ def break_glass(
     profile = session.get(SeekerProfile, seeker_id)
     if profile is None:
         raise InvalidInput(f"seeker {seeker_id} not found", field="seeker_id")
-    audit.record(
+    audit.record_by(
         session,
+        principal,
         "break_glass",
-        actor_id=principal.id,
-        actor_role=principal.role.value,
         object_type="seeker_sensitive",
         object_id=seeker_id,
         purpose=reason.strip(),
-        request_id=principal.request_id,
     )
     sensitive = load_sensitive(session, settings, seeker_id)
     return BreakGlassOut(

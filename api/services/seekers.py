@@ -29,14 +29,12 @@ def check_can_read(session: Session, principal: Principal, profile: SeekerProfil
         return
     if principal.role == Role.caseworker and profile.centre_id == principal.account.centre_id:
         return
-    audit.record(
+    audit.record_by(
         session,
+        principal,
         "access_denied",
-        actor_id=principal.id,
-        actor_role=principal.role.value,
         object_type="seeker",
         object_id=profile.id or "",
-        request_id=principal.request_id,
     )
     # Say "not found" so that ids of other people's profiles reveal nothing.
     raise HiddenNotFound(f"seeker {profile.id} not found")
