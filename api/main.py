@@ -13,7 +13,17 @@ from api.db import make_engine
 from api.deps import PUBLIC, SessionDep
 from api.errors import document_errors, install_error_handlers
 from api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
-from api.routers import auth, catalog, employers, inbox, matches, postings, privacy, seekers
+from api.routers import (
+    auth,
+    catalog,
+    employers,
+    inbox,
+    matches,
+    postings,
+    privacy,
+    referrals,
+    seekers,
+)
 from api.services.matching import build_match_index
 from api.settings import Settings, get_settings
 from api.web import install as install_pages
@@ -76,6 +86,7 @@ ROUTERS = (
     catalog.router,
     matches.router,
     privacy.router,
+    referrals.router,
     inbox.router,
     page_router,
 )

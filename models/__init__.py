@@ -4,6 +4,7 @@ from models.base import metadata
 from models.tables import (
     Accommodation,
     Account,
+    ApprovalRule,
     AuditLog,
     AuthSession,
     Centre,
@@ -28,6 +29,7 @@ from models.tables import (
 __all__ = [
     "Accommodation",
     "Account",
+    "ApprovalRule",
     "AuditLog",
     "AuthSession",
     "Centre",

@@ -472,3 +472,26 @@ sa.Index(
     Outbox.__table__.c.status,  # type: ignore[attr-defined]
     Outbox.__table__.c.next_attempt_at,  # type: ignore[attr-defined]
 )
+
+
+# --- referral rules --------------------------------------------------------------------
+
+
+class ApprovalRuleBase(SQLModel):
+    enabled: bool = Field(default=True)
+    params: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    description_zh: str = Field(default="", max_length=500)
+    description_en: str = Field(default="", max_length=500)
+
+
+class ApprovalRule(ApprovalRuleBase, Versioned, table=True):
+    """One instant-approval (秒批) rule, kept as data: a referral that passes every enabled
+    rule is approved at once; any other waits in its centre's queue. `code` names the check
+    the service implements; admins switch rules on and off and set their parameters."""
+
+    __tablename__: ClassVar[str] = "approval_rule"
+
+    code: str = Field(primary_key=True, max_length=48)
+    position: int = Field(default=0)  # the order rules are shown and evaluated in
+    updated_at: datetime = created_at_field()
+    updated_by: int | None = Field(default=None)  # account id; no FK (not a personal table)

@@ -48,6 +48,22 @@ CROSS: dict[tuple[str, str], frozenset[Role]] = {
     ("PATCH", "/accommodations/{code}"): frozenset({A}),
     ("POST", "/accommodations/{code}/retire"): frozenset({A}),
     ("POST", "/accounts/{account_id}/disable"): frozenset({A}),
+    ("GET", "/referrals/received/{referral_id}"): NOBODY,
+    ("POST", "/postings/{posting_id}/invitations"): NOBODY,
+    ("POST", "/referrals/{referral_id}/interview"): NOBODY,
+    ("POST", "/referrals/{referral_id}/hire"): NOBODY,
+    ("POST", "/referrals/{referral_id}/not-hired"): NOBODY,
+    ("POST", "/referrals/{referral_id}/retained"): NOBODY,
+    ("GET", "/referrals/{referral_id}"): frozenset({A}),
+    ("GET", "/referrals/{referral_id}/preview"): NOBODY,
+    ("POST", "/referrals/{referral_id}/consent"): NOBODY,
+    ("POST", "/referrals/{referral_id}/consent/withdraw"): NOBODY,
+    ("POST", "/referrals/{referral_id}/withdraw"): NOBODY,
+    ("POST", "/referrals/{referral_id}/approve"): frozenset({A}),
+    ("POST", "/referrals/{referral_id}/reject"): frozenset({A}),
+    ("PUT", "/referrals/{referral_id}/deadline"): frozenset({A}),
+    ("POST", "/referrals/{referral_id}/send"): frozenset({A}),
+    ("PATCH", "/referral-rules/{code}"): frozenset({A}),
     # pushes: another's inbox item is answered 404 (tests/api/test_push.py checks it)
     ("POST", "/inbox/{item_id}/read"): NOBODY,
     ("POST", "/inbox/{item_id}/unread"): NOBODY,
@@ -67,6 +83,12 @@ BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/postings/{posting_id}"): {"version": 1, "openings": 2},
     ("PATCH", "/trainings/{training_id}"): {"version": 1, "capacity": 30},
     ("PATCH", "/accommodations/{code}"): {"label_en": "Lift"},
+    ("POST", "/referrals/{referral_id}/consent"): {"agree": True, "text_version": "2026-11"},
+    ("POST", "/referrals/{referral_id}/reject"): {"reason": "不合适 not a fit"},
+    ("PUT", "/referrals/{referral_id}/deadline"): {"deadline_at": "2030-01-01T00:00:00+08:00"},
+    ("POST", "/referrals/{referral_id}/hire"): {"start_date": "2026-12-01"},
+    ("POST", "/referrals/{referral_id}/not-hired"): {"reason": "position_filled"},
+    ("POST", "/postings/{posting_id}/invitations"): {"candidate": "C-0000000000"},
 }
 
 
@@ -89,6 +111,8 @@ def other_world(client: TestClient, session: Session, settings: Settings) -> dic
         headers=h,
         json={"purpose": "sensitive_profile", "text_version": "2026-11"},
     )
+    referral = client.post("/referrals", headers=h, json={"posting_id": posting.id})
+    assert referral.status_code == 201, referral.text
     training = f.training(session, centre_code="binjiang")
     victim = f.account(session, Role.caseworker, centre_code="binjiang")
     return {
@@ -99,6 +123,7 @@ def other_world(client: TestClient, session: Session, settings: Settings) -> dic
         "consent_id": str(r.json()["id"]),
         "account_id": str(victim.id),
         "code": "lift",
+        "referral_id": str(referral.json()["id"]),
     }
 
 
