@@ -57,7 +57,9 @@ ERRORS: dict[int | str, dict[str, str]] = {
     409: {"description": "illegal transition (with the allowed next states), or changed"},
     422: {"description": "invalid input"},
 }
-Month = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+Month = Annotated[
+    str | None, Query(pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$", description="YYYY-MM")
+]
 CentreCode = Annotated[str | None, Query(max_length=32)]
 RuleCode = Annotated[str, Path(min_length=1, max_length=48, pattern=r"^[a-z0-9_]+$")]
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}

@@ -793,6 +793,7 @@ def test_stats_by_centre_and_month_hide_small_cells(
     assert client.get("/referrals/stats", headers=w.hc_other).json()["rows"] == []
     assert client.get("/referrals/stats?centre_code=heping", headers=w.hc_other).status_code == 403
     assert client.get("/referrals/stats?since=2026-13", headers=w.ha).status_code == 422
+    assert client.get("/referrals/stats?since=0000-01", headers=w.ha).status_code == 422
 
     # One more referral in another centre: its cells read "<5".
     w2 = world(session, settings, centre_code="binjiang")
