@@ -12,12 +12,15 @@ from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import object_session
 from sqlmodel import Session
 
 from api.db import discard
 from api.deps import SAFE_METHODS, Principal, SessionDep, SettingsDep, request_id
 from api.errors import STATUS, DomainError, NotAuthenticated, TooManyRequests
 from api.services import auth as auth_service
+from api.services import outbox
 from api.web import csrf
 from api.web.i18n import LANGUAGES, Translator, normalise
 from models.base import Role
@@ -177,6 +180,19 @@ def undo_changes(session: Session, exc: DomainError) -> None:
 # --- rendering -------------------------------------------------------------------------------
 
 
+def unread_of(principal: Principal | None) -> int | None:
+    """How many of the caller's messages are unread (for the header link), or None."""
+    if principal is None:
+        return None
+    session = object_session(principal.account)  # the request's session loaded the account
+    if not isinstance(session, Session):
+        return None
+    try:
+        return outbox.unread_count(session, principal.id)
+    except SQLAlchemyError:
+        return None
+
+
 def flash_key(request: Request) -> str | None:
     """The message key a redirect asked the next page to show (only known keys)."""
     key = request.query_params.get("done")
@@ -229,6 +245,7 @@ def render(
         csrf_token=csrf.form_token(request),
         flash=flash_key(request),
         page_title=page_title,
+        unread=unread_of(principal),
     )
     response = templates.TemplateResponse(request, template, ctx, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"

@@ -14,6 +14,8 @@ MESSAGE_FIELDS: dict[str, str] = {
     "wage_min is above wage_max": "wage_min",
     "ends_on is before starts_on": "ends_on",
     "give both lat and lon, or neither": "location_text",
+    "give both quiet_start and quiet_end, or neither": "quiet_start",
+    "quiet hours must not start and end at the same time": "quiet_end",
 }
 
 

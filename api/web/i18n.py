@@ -458,6 +458,156 @@ TEXTS: Final[Mapping[str, tuple[str, str]]] = {
     "group_hiring_process": ("招聘过程", "Hiring process"),
     "purpose_sensitive_profile": ("残疾信息", "Disability information"),
     "purpose_health_needs": ("与健康有关的需求", "Needs about health"),
+    # --- messages (the in-app inbox) ---
+    "nav_inbox": ("消息", "Messages"),
+    "inbox_link": ("消息（{n} 条未读）", "Messages ({n} unread)"),
+    "inbox_title": ("我的消息", "My messages"),
+    "inbox_intro": (
+        "这里是系统发给您的全部推送，最新的在最前面。每条都说明了为什么发给您、怎样停止。",
+        "Here are all the messages the service sent you, newest first. "
+        "Each one says why you got it and how to stop such messages.",
+    ),
+    "inbox_count": ("共 {total} 条，其中 {unread} 条未读。", "{total} in all, {unread} unread."),
+    "inbox_empty": ("还没有消息。", "No messages yet."),
+    "inbox_unread_only": ("只看未读消息", "Show unread messages only"),
+    "inbox_show_all": ("查看全部消息", "Show all messages"),
+    "inbox_unread_tag": ("未读", "Unread"),
+    "inbox_read_tag": ("已读", "Read"),
+    "inbox_sent_at": ("发送时间：{at}", "Sent: {at}"),
+    "inbox_read_at": ("已读时间：{at}", "Read: {at}"),
+    "mark_read": ("标为已读", "Mark as read"),
+    "mark_unread": ("标为未读", "Mark as unread"),
+    "marked_read": ("已标为已读。", "Marked as read."),
+    "marked_unread": ("已标为未读。", "Marked as unread."),
+    "back_to_inbox": ("回到消息列表", "Back to my messages"),
+    "message_content": ("内容", "What it says"),
+    "message_why": ("为什么发给您", "Why you got this"),
+    "message_how_stop": ("怎样停止", "How to stop"),
+    "message_stop_text": (
+        "您可以在“推送设置”里改成每周一次、只在站内消息里收，或者关掉某一类推送。"
+        "也可以点下面的按钮，一步停止全部推送。已经收到的消息会留在这里。",
+        "You can change how often and where you get messages, or turn one kind off, in your "
+        "notification settings. Or press the button below to stop all messages in one step. "
+        "Messages you already got stay here.",
+    ),
+    "message_stop_reminder": ("提醒类消息没有原因说明。", "This reminder has no reason text."),
+    "kind_digest": ("岗位推荐", "Job recommendations"),
+    "kind_training_offer": ("培训推荐", "Training offer"),
+    "kind_referral_reminder": ("待办提醒", "Reminder"),
+    "kind_employer_digest": ("新候选人", "New candidates"),
+    "kind_posting_expired": ("岗位到期", "Vacancy closed"),
+    # --- notification settings ---
+    "nav_push_settings": ("推送设置", "Notification settings"),
+    "push_title": ("推送设置", "Notification settings"),
+    "push_intro": (
+        "系统会把适合您的岗位和培训发给您。您来决定：要不要收、多久收一次、在哪里收。",
+        "The service can send you jobs and trainings that suit you. You decide: whether you "
+        "get them, how often, and where.",
+    ),
+    "push_stop_heading": ("一步停止全部推送", "Stop all messages in one step"),
+    "push_stop_explain": (
+        "按下这个按钮后，系统不再给您发送任何推送（站内、邮件都不发）。"
+        "这是您的权利（《个人信息保护法》第二十四条），不影响您使用其他功能。"
+        "以后想再收，在下面选“要”并保存即可。",
+        "After you press this button, the service sends you no messages at all (not in the "
+        "site, not by e-mail). This is your right (Personal Information Protection Law, "
+        "Article 24). Everything else keeps working. To get messages again later, choose "
+        '"Yes" below and save.',
+    ),
+    "push_stop_button": ("停止全部推送", "Stop all messages"),
+    "push_stopped": ("已停止全部推送。", "All messages are stopped."),
+    "push_status_on": ("现在：推送已开启。", "Now: messages are on."),
+    "push_status_off": (
+        "现在：全部推送已停止。系统不会给您发任何推送。",
+        "Now: all messages are stopped. The service sends you nothing.",
+    ),
+    "push_saved": ("推送设置已保存。", "Your notification settings are saved."),
+    "push_form_heading": ("详细设置", "Detailed settings"),
+    "push_enabled": ("要不要收推送？", "Do you want messages?"),
+    "push_enabled_yes": ("要", "Yes"),
+    "push_enabled_no": ("不要（停止全部推送）", "No (stop all messages)"),
+    "push_frequency": ("岗位推荐多久发一次？", "How often should we send job recommendations?"),
+    "push_frequency_hint": (
+        "每次推荐只包括上次之后新出现的岗位。",
+        "Each time, you get only jobs that are new since the last time.",
+    ),
+    "frequency_daily": ("每天一次", "Once a day"),
+    "frequency_weekly": ("每周一次", "Once a week"),
+    "frequency_off": ("不要岗位推荐", "No job recommendations"),
+    "push_channels": ("还在哪里收？", "Where else should we send them?"),
+    "push_channels_hint": (
+        "站内消息一直都有，不用选。下面是另外的方式。",
+        "Messages on this site are always on; you do not need to choose them. "
+        "These are extra ways.",
+    ),
+    "push_channels_none": (
+        "站内消息一直都有。本服务暂时没有开通邮件或其他方式。",
+        "Messages on this site are always on. This service offers no e-mail or other way yet.",
+    ),
+    "channel_email": ("电子邮件（发到您注册的邮箱）", "E-mail (to the address you registered)"),
+    "channel_webhook": (
+        "本中心的消息系统（由中心转给您）",
+        "Your centre's message system (the centre passes it on)",
+    ),
+    "push_quiet": ("免打扰时间", "Quiet hours"),
+    "push_quiet_hint": (
+        "这段时间里不发邮件，等到结束再发。站内消息照常出现。用 24 小时制，例如 22:00 到 07:00。"
+        "两项都不填就是没有免打扰时间。时区：{zone}。",
+        "In these hours no e-mail is sent; it waits until they end. Messages on this site "
+        "still appear. Use the 24-hour clock, for example 22:00 to 07:00. Leave both empty "
+        "for no quiet hours. Time zone: {zone}.",
+    ),
+    "quiet_start": ("开始时间", "From"),
+    "quiet_end": ("结束时间", "To"),
+    "push_min_score": ("最低匹配度（百分比）", "Lowest match (per cent)"),
+    "push_min_score_hint": (
+        "只推荐匹配度不低于这个数的岗位。填 0 到 100 之间的整数，例如 50。"
+        "数越大，推荐越少但越合适。",
+        "Only jobs that match at least this much. Enter a whole number from 0 to 100, for "
+        "example 50. A higher number means fewer, closer matches.",
+    ),
+    "push_trainings": ("要不要培训推荐？", "Do you want training offers?"),
+    "push_trainings_hint": (
+        "当某个培训能补上您差一点就能匹配的岗位所缺的技能时，告诉您。",
+        "We tell you when a training teaches skills you lack for jobs you nearly match.",
+    ),
+    "push_save": ("保存推送设置", "Save notification settings"),
+    "err_time": ("请用 24 小时制，例如 22:00。", "Use the 24-hour clock, for example 22:00."),
+    "err_quiet_both": (
+        "请把开始和结束时间都填上，或者都不填。",
+        "Fill in both times, or leave both empty.",
+    ),
+    "err_quiet_same": ("开始和结束时间不能一样。", "The two times must not be the same."),
+    "err_percent": ("请填 0 到 100 之间的数。", "Enter a number from 0 to 100."),
+    # --- who read my data ---
+    "access_log_title": ("谁看过我的信息", "Who read my data"),
+    "access_log_link": ("查看谁看过我的信息", "See who read my data"),
+    "access_log_intro": (
+        "工作人员查看您的残疾信息、或导出您的数据时，系统都会记下来：谁（什么身份）、什么时候、"
+        "为什么。您自己查看的不算在内。",
+        "Every time staff read your disability information or export your data, the service "
+        "writes it down: who (their role), when, and why. Your own reads are not listed.",
+    ),
+    "access_log_empty": ("还没有人看过。", "Nobody has read it yet."),
+    "access_log_caption": (
+        "查看记录，最新的在最前面",
+        "Reads of your data, newest first",
+    ),
+    "access_when": ("时间", "When"),
+    "access_who": ("谁", "Who"),
+    "access_what": ("做了什么", "What they did"),
+    "access_why": ("原因", "Why"),
+    "access_no_reason": ("（没有写原因）", "(no reason given)"),
+    "action_sensitive_read": ("查看了残疾信息", "Read your disability information"),
+    "action_break_glass": (
+        "紧急查看了您的全部资料",
+        "Opened your whole record in an emergency",
+    ),
+    "action_export": ("导出了您的数据", "Exported your data"),
+    "access_log_help": (
+        "如果您觉得某次查看不应该发生，请联系您的职康中心或区残联。",
+        "If you think a read should not have happened, contact your centre or the federation.",
+    ),
 }
 
 # Plain explanations of the seeded accommodation codes, used where the vocabulary row has
@@ -543,6 +693,9 @@ SERVICE_MESSAGES: Final[Mapping[str, str]] = {
     "expires_at is in the past": "err_past",
     "the record was changed since you read it": "err_stale",
     "choose your service centre": "err_choose",
+    'use 24-hour local time "HH:MM", e.g. "22:00"': "err_time",
+    "give both quiet_start and quiet_end, or neither": "err_quiet_both",
+    "quiet hours must not start and end at the same time": "err_quiet_same",
 }
 
 

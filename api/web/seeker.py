@@ -29,6 +29,7 @@ from api.web.core import (
 )
 from api.web.forms import apply_domain, apply_validation, lines, optional
 from api.web.i18n import Translator
+from api.web.pushes import local_time
 from models import SeekerProfile
 from models.base import NeedLevel, Role, Schedule, WorkMode
 
@@ -396,6 +397,32 @@ def data_page(request: Request, principal: SeekerPage, session: SessionDep) -> R
     if profile is None:
         return _needs_profile(request, principal, "data_title")
     return render(request, "seeker/data.html", principal=principal, title_key="data_title")
+
+
+@router.get("/data/access-log", response_model=None)
+def access_log_page(
+    request: Request, principal: SeekerPage, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """Who read your sensitive data or exported it: role, when and why."""
+    profile = _profile(session, principal)
+    if profile is None:
+        return _needs_profile(request, principal, "access_log_title")
+    entries = [
+        {
+            "when": local_time(e.at, settings.timezone),
+            "role": e.actor_role,
+            "action": e.action,
+            "purpose": e.purpose,
+        }
+        for e in privacy.access_log(session, principal, profile.id or 0)
+    ]
+    return render(
+        request,
+        "seeker/access_log.html",
+        {"entries": entries},
+        principal=principal,
+        title_key="access_log_title",
+    )
 
 
 @router.get("/data/export", response_model=None)

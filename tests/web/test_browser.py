@@ -195,6 +195,7 @@ ROLE_PAGES: dict[str, list[str]] = {
         "/seeker/trainings",
         "/seeker/consents",
         "/seeker/data",
+        "/seeker/data/access-log",
         "/seeker/data/delete",
     ],
     "employer": [
@@ -212,6 +213,66 @@ ROLE_PAGES: dict[str, list[str]] = {
         "/manage/accounts",
     ],
 }
+# Messages and notification settings: every role that logs in.
+for _role in ("seeker", "employer", "caseworker", "admin"):
+    ROLE_PAGES[_role] += ["/messages", "{message}", "/preferences/pushes"]
+
+
+def _account_id(server: dict[str, Any], email: str) -> int:
+    from models import Account
+
+    with Session(server["engine"]) as session:
+        return session.exec(select(Account).where(Account.email == email)).one().id or 0
+
+
+def _seed_messages(server: dict[str, Any], email: str, n: int = 2) -> int:
+    """Training offers in the account's inbox (demo data has none); the newest one's id.
+    For a seeker, also a caseworker's audited read, so "who read my data" has a row."""
+    from api.services import outbox
+    from models import AuditLog, Outbox, SeekerProfile
+
+    account_id = _account_id(server, email)
+    with Session(server["engine"]) as session:
+        pushes = [
+            outbox.Push(
+                recipient_id=account_id,
+                kind=outbox.TRAINING_OFFER,
+                item_key=f"browser-training:{i}",
+                period="2099-01-01",
+                payload={
+                    "training": {
+                        "title": f"读屏软件入门 Screen reader basics {i}",
+                        "starts_on": "2099-03-01",
+                        "location_text": "和平 Heping",
+                        "seats_left": 5,
+                    },
+                    "skills": ["Excel"],
+                    "postings": [{"title": "文员 Clerk", "missing_skills": ["Excel"]}],
+                },
+            )
+            for i in range(n)
+        ]
+        outbox.write(session, pushes)
+        profile = session.exec(
+            select(SeekerProfile).where(SeekerProfile.account_id == account_id)
+        ).first()
+        if profile is not None:
+            session.add(
+                AuditLog(
+                    actor_id=None,
+                    actor_role="caseworker",
+                    action="sensitive_read",
+                    object_type="seeker_sensitive",
+                    object_id=str(profile.id),
+                    purpose="安排面试 interview arrangements",
+                )
+            )
+        session.commit()
+        newest = session.exec(
+            select(Outbox).where(Outbox.recipient_id == account_id).order_by(Outbox.id.desc())  # type: ignore[union-attr]
+        ).first()
+        assert newest is not None
+        return newest.id or 0
 
 
 def _employer_posting(server: dict[str, Any], email: str) -> int:
@@ -244,6 +305,8 @@ def test_every_page_passes_axe_in_both_languages(
     paths = ROLE_PAGES[role]
     if role != "anonymous":
         email = server["logins"][role]
+        message_id = _seed_messages(server, email)
+        paths = [p.replace("{message}", f"/messages/{message_id}") for p in paths]
         login_with_keyboard(page, email)
         if role == "employer":
             posting_id = _employer_posting(server, email)
