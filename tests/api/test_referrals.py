@@ -827,3 +827,47 @@ def test_lists_are_scoped_to_the_caller(
     assert len(denied) == 2
     assert session.exec(select(ReferralEvent).where(ReferralEvent.referral_id == rid)).all()
     session.rollback()
+
+
+def test_health_related_needs_shared_with_an_employer_are_audited(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    w = world(session, settings, needs={}, offers={"extra_breaks": OfferAvailability.available})
+    texts = {t["purpose"]: t["version"] for t in client.get("/privacy/consent-texts").json()}
+    client.post(
+        f"/seekers/{w.seeker_id}/consents",
+        headers=w.hs,
+        json={"purpose": "health_needs", "text_version": texts["health_needs"]},
+    )
+    profile = client.get(f"/seekers/{w.seeker_id}", headers=w.hs).json()
+    r = client.patch(
+        f"/seekers/{w.seeker_id}",
+        headers=w.hs,
+        json={
+            "version": profile["version"],
+            "needs": [{"code": "extra_breaks", "level": "essential"}],
+        },
+    )
+    assert r.status_code == 200, r.text
+    rid = ask(client, w)["id"]
+    assert step(client, rid, "send", w.hs).status_code == 200
+    view = client.get(f"/referrals/received/{rid}", headers=w.he).json()
+    assert [n["code"] for n in view["shared"]["needs"]] == ["extra_breaks"]
+    assert "health_related" not in view["shared"]["needs"][0]
+    log = client.get(f"/seekers/{w.seeker_id}/access-log", headers=w.hs).json()
+    assert [e["actor_role"] for e in log] == ["employer"]
+
+
+def test_erasing_a_seeker_leaves_the_employer_nothing(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    w = world(session, settings)
+    rid = ask(client, w)["id"]
+    step(client, rid, "send", w.hs)
+    assert client.get(f"/referrals/received/{rid}", headers=w.he).json()["shared"]
+    r = client.post(f"/seekers/{w.seeker_id}/erase", headers=w.ha, json={"confirm": "ERASE"})
+    assert r.status_code == 204, r.text
+    view = client.get(f"/referrals/received/{rid}", headers=w.he).json()
+    assert view["shared"] == {} and view["consent_active"] is False
+    # The counts survive without the person.
+    assert client.get("/referrals/stats", headers=w.ha).json()["rows"]
