@@ -98,6 +98,7 @@ NAV: dict[Role | None, list[tuple[str, str]]] = {
         ("/seeker/profile", "nav_profile"),
         ("/seeker/needs", "nav_needs"),
         ("/seeker/matches", "nav_matches"),
+        ("/seeker/referrals", "nav_referrals"),
         ("/seeker/trainings", "nav_trainings"),
         ("/seeker/consents", "nav_consents"),
         ("/seeker/data", "nav_my_data"),

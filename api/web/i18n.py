@@ -604,6 +604,88 @@ TEXTS: Final[Mapping[str, tuple[str, str]]] = {
         "Opened your whole record in an emergency",
     ),
     "action_export": ("导出了您的数据", "Exported your data"),
+    # --- referrals (seekers) ---
+    "nav_referrals": ("我的推荐", "My referrals"),
+    "ask_referral": ("申请推荐", "Ask for a referral"),
+    "referrals_title": ("我的推荐", "My referrals"),
+    "referrals_intro": (
+        "这里是您申请过的推荐，以及每一个现在到了哪一步。",
+        "Here are the referrals you asked for, and where each one is now.",
+    ),
+    "referral_requested": (
+        "推荐申请已提交。",
+        "Your referral request is sent.",
+    ),
+    "referral_consent_title": ("申请推荐：{title}", "Ask for a referral: {title}"),
+    "referral_consent_intro": (
+        "推荐会把您的一些信息交给这个用人单位。先看清楚会交出哪些信息，再决定是否同意。",
+        "A referral gives this employer some of your details. Check exactly which ones, "
+        "then decide whether you agree.",
+    ),
+    "referral_fields_heading": (
+        "用人单位会收到的信息（就是下面这些）",
+        "What the employer will receive (exactly this)",
+    ),
+    "referral_no_needs": ("没有与这个岗位有关的需求", "No needs that matter for this job"),
+    "referral_not_shared": (
+        "除此之外的信息都不会交出。推荐被批准并发出后，用人单位才看得到。",
+        "Nothing else is shared. The employer sees this only after the referral is approved "
+        "and sent.",
+    ),
+    "referral_optional": ("还要提供这些吗？", "Also share these?"),
+    "referral_optional_hint": (
+        "不勾就不提供。勾选后，请按“更新预览”看看用人单位会看到什么。",
+        'Not ticked means not shared. After ticking, press "Update the preview" to see '
+        "what the employer would see.",
+    ),
+    "referral_update_preview": ("更新预览", "Update the preview"),
+    "referral_consent_text": ("同意书", "Consent"),
+    "referral_agree_legend": ("您同意吗？", "Do you agree?"),
+    "referral_agree": ("我同意按上面的内容提供信息", "I agree to share the details above"),
+    "referral_send": ("同意并申请推荐", "Agree and ask for the referral"),
+    "err_agree": ("请勾选“我同意”，或者不申请。", 'Tick "I agree", or do not ask.'),
+    "referral_already": (
+        "这份推荐已经提交过了。到“我的推荐”看它的进展。",
+        'This referral was already sent. See its progress in "My referrals".',
+    ),
+    "referral_continue": ("继续：查看并同意", "Continue: check and agree"),
+    "referral_status_line": ("状态：{status}", "Status: {status}"),
+    "referral_updated": ("最后更新：{at}", "Last change: {at}"),
+    "referral_status_proposed": ("还没同意", "Waiting for your consent"),
+    "referral_status_pending": ("等待审核", "Waiting for review"),
+    "referral_status_approved": ("已批准", "Approved"),
+    "referral_status_rejected": ("未批准", "Not approved"),
+    "referral_status_sent": ("已发给用人单位", "Sent to the employer"),
+    "referral_status_interviewing": ("面试中", "Interviewing"),
+    "referral_status_hired": ("已录用", "Hired"),
+    "referral_status_not_hired": ("未录用", "Not hired"),
+    "referral_status_withdrawn": ("已撤回", "Withdrawn"),
+    "referral_status_retained_90d": ("已工作满 90 天", "Still employed after 90 days"),
+    "referral_explain_proposed": (
+        "您还没有同意提供信息，所以什么都没有交出。",
+        "You have not agreed yet, so nothing has been shared.",
+    ),
+    "referral_explain_pending": (
+        "您的职康中心会在两个工作日内审核。",
+        "Your centre reviews it within two working days.",
+    ),
+    "referral_explain_approved": (
+        "已批准，很快会发给用人单位。",
+        "Approved; it goes to the employer soon.",
+    ),
+    "referral_explain_rejected": (
+        "这次没有批准。可以问问您的职康中心原因。",
+        "It was not approved this time. Your centre can tell you why.",
+    ),
+    "referral_explain_sent": (
+        "用人单位已收到您同意提供的信息。",
+        "The employer has the details you agreed to share.",
+    ),
+    "referral_explain_interviewing": ("用人单位在安排面试。", "The employer is interviewing."),
+    "referral_explain_hired": ("恭喜，您被录用了。", "Congratulations, you were hired."),
+    "referral_explain_not_hired": ("这次没有被录用。", "You were not hired this time."),
+    "referral_explain_withdrawn": ("这份推荐已撤回。", "This referral was withdrawn."),
+    "referral_explain_retained_90d": ("您已工作满 90 天。", "You have worked there 90 days."),
     "access_log_help": (
         "如果您觉得某次查看不应该发生，请联系您的职康中心或区残联。",
         "If you think a read should not have happened, contact your centre or the federation.",

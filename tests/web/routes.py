@@ -60,4 +60,8 @@ PAGE_ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/preferences/pushes"): ALL,
     ("POST", "/preferences/pushes"): ALL,
     ("POST", "/preferences/pushes/stop"): ALL,
+    ("POST", "/seeker/matches/{posting_id}/referral"): frozenset({S}),
+    ("GET", "/seeker/referrals"): frozenset({S}),
+    ("GET", "/seeker/referrals/{referral_id}/consent"): frozenset({S}),
+    ("POST", "/seeker/referrals/{referral_id}/consent"): frozenset({S}),
 }

@@ -197,6 +197,7 @@ ROLE_PAGES: dict[str, list[str]] = {
         "/seeker/data",
         "/seeker/data/access-log",
         "/seeker/data/delete",
+        "/seeker/referrals",
     ],
     "employer": [
         "/employer/organisation",
@@ -436,3 +437,36 @@ def test_caseworker_keyboard_flow_publishes_a_training(page: Any, server: dict[s
     submit_by_enter(page)
     expect_focus(page, "flash", "focus lands on the confirmation")
     assert page.locator("h2", has_text="读屏软件入门").count() == 1
+
+
+def test_seeker_keyboard_flow_requests_a_referral(page: Any, server: dict[str, Any]) -> None:
+    """Log in, ask for a referral from a match, read exactly what the employer would get,
+    try without agreeing (the error is announced), agree and send: keyboard only. The consent
+    screen passes axe in both languages."""
+    login_with_keyboard(page, server["logins"]["seeker"])
+    tab_to(page, lambda f: f["href"] == "/seeker/matches")
+    submit_by_enter(page)
+    info = tab_to(page, lambda f: f["tag"] == "button" and f["text"].startswith("申请推荐"))
+    title = info["text"].split("：", 1)[-1]
+    submit_by_enter(page)
+    assert "/consent" in page.url
+    assert page.locator("h1").inner_text().endswith(title)
+    assert page.locator("#fields-heading").count() == 1
+    for lang in ("en", "zh"):
+        set_language(page, lang)
+        page.reload()
+        check_axe(page, f"seeker referral consent [{lang}]")
+        page.screenshot(
+            path=str(SCREENSHOTS / f"seeker-referral-consent-{lang}.png"), full_page=True
+        )
+    tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "同意并申请推荐")
+    submit_by_enter(page)
+    expect_focus(page, "error-summary", "the missing agreement is announced")
+    check_axe(page, "seeker referral consent errors [zh]")
+    tab_to(page, lambda f: f["id"] == "f-agree")
+    page.keyboard.press("Space")
+    tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "同意并申请推荐")
+    submit_by_enter(page)
+    expect_focus(page, "flash", "focus lands on the confirmation")
+    assert page.url.split("?")[0].endswith("/seeker/referrals")
+    assert page.locator("section", has_text=title).count() >= 1
