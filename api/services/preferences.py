@@ -124,14 +124,15 @@ def check_stop_token(secret: str, account_id: int, token: str) -> bool:
 
 
 def stop_url(settings: Settings, account_id: int) -> str:
-    """Where a push links to stop all pushes at once (POST, or the preferences page)."""
+    """Where a push links to stop all pushes: a page with one button, no login needed."""
     token = stop_token(settings.secret_key.get_secret_value(), account_id)
     base = settings.public_base_url.rstrip("/")
-    return f"{base}/pushes/stop?account={account_id}&token={token}"
+    return f"{base}/stop-messages?account={account_id}&token={token}"
 
 
 def preferences_url(settings: Settings) -> str:
-    return settings.public_base_url.rstrip("/") + "/pushes/preferences"
+    """The notification settings page."""
+    return settings.public_base_url.rstrip("/") + "/preferences/pushes"
 
 
 # --- quiet hours ------------------------------------------------------------------------------

@@ -516,6 +516,20 @@ TEXTS: Final[Mapping[str, tuple[str, str]]] = {
     ),
     "push_stop_button": ("停止全部推送", "Stop all messages"),
     "push_stopped": ("已停止全部推送。", "All messages are stopped."),
+    "stop_link_title": ("停止全部推送", "Stop all messages"),
+    "stop_link_intro": (
+        "点下面的按钮，我们就不再给这个账号发送任何推送。已经收到的消息会保留。"
+        "以后想再收到，可以登录后在“推送设置”里打开。",
+        "Press the button below and this account gets no more messages from us. Messages "
+        "you already have stay. To get them again later, log in and open the notification "
+        "settings.",
+    ),
+    "stop_link_button": ("停止全部推送", "Stop all messages"),
+    "stop_link_invalid": (
+        "这个链接无效或已经不完整。请登录后在“推送设置”里停止推送。",
+        "This link is not valid or is incomplete. Log in and stop messages in the "
+        "notification settings.",
+    ),
     "push_status_on": ("现在：推送已开启。", "Now: messages are on."),
     "push_status_off": (
         "现在：全部推送已停止。系统不会给您发任何推送。",

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from api.deps import ALL_ROLES, Allow, IdPath, Principal, SessionDep, SettingsDep
+from api.deps import ALL_ROLES, PUBLIC, Allow, IdPath, Principal, SessionDep, SettingsDep
 from api.errors import Conflict, DomainError
 from api.schemas.common import PageParams
 from api.schemas.pushes import PreferencesIn
@@ -20,10 +20,12 @@ from api.services.delivery import message_for
 from api.settings import Settings
 from api.web.core import (
     PAGE_RESPONSES,
+    CsrfDep,
     Form,
     FormDep,
     PageRoute,
     language_of,
+    optional_principal,
     redirect,
     render,
     undo_changes,
@@ -276,3 +278,58 @@ def stop_all_pushes(principal: AnyUser, session: SessionDep, form: FormDep) -> R
     if came_from.startswith("/messages/") and came_from.removeprefix("/messages/").isdigit():
         back = came_from
     return redirect(back, "push_stopped")
+
+
+def _stop_page(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    account: int,
+    token: str,
+    *,
+    done: bool,
+    status_code: int = 200,
+) -> Response:
+    valid = preferences.check_stop_token(settings.secret_key.get_secret_value(), account, token)
+    return render(
+        request,
+        "stop_link.html",
+        {"account": account, "token": token, "valid": valid, "done": done},
+        principal=optional_principal(request, session),
+        title_key="stop_link_title",
+        status_code=status_code if valid else 404,
+    )
+
+
+StopAccount = Annotated[int, Query(ge=1, le=2**31 - 1)]
+StopToken = Annotated[str, Query(min_length=1, max_length=128)]
+
+
+@router.get("/stop-messages", dependencies=[Depends(PUBLIC)], response_model=None)
+def stop_link_page(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    account: StopAccount,
+    token: StopToken,
+) -> Response:
+    """Where a push's stop link lands: one button stops every push (PIPL Art. 24).
+
+    A link only shows the button; pressing it stops, so a mail scanner that opens links
+    stops nothing."""
+    return _stop_page(request, session, settings, account, token, done=False)
+
+
+@router.post("/stop-messages", dependencies=[Depends(PUBLIC), CsrfDep], response_model=None)
+def stop_link_confirm(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    account: StopAccount,
+    token: StopToken,
+) -> Response:
+    """Stop every push to the account the link names, without logging in."""
+    if preferences.check_stop_token(settings.secret_key.get_secret_value(), account, token):
+        preferences.stop_all(session, account)
+        return _stop_page(request, session, settings, account, token, done=True)
+    return _stop_page(request, session, settings, account, token, done=False)

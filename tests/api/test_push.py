@@ -250,7 +250,7 @@ def test_inbox_lists_reads_and_hides_others_items(
     assert item["subject"].startswith("[jobmatch] 1 new job matches")
     assert "Data entry clerk" in item["text"] and "matching skills: Excel" in item["text"]
     assert "You receive this because you chose daily" in item["why"]
-    assert "/pushes/stop?account=" in item["stop_url"]
+    assert "/stop-messages?account=" in item["stop_url"]  # a page: it works from an e-mail
     r = client.post(f"/inbox/{item['id']}/read", headers=h)
     assert r.status_code == 200 and r.json()["read_at"]
     assert client.get("/inbox?unread_only=true", headers=h).json()["total"] == 0
@@ -409,7 +409,7 @@ def test_webhook_body_is_signed(
     data = json.loads(body)
     assert data["kind"] == "digest" and data["recipient"]["phone"] == "13800001111"
     assert data["recipient"]["language"] == "zh" and "符合的技能" in data["text"]
-    assert data["why"] and "/pushes/stop" in data["stop_url"]
+    assert data["why"] and "/stop-messages" in data["stop_url"]
     assert headers["X-Jobmatch-Delivery"] == str(data["id"])
     assert profile.full_name not in body.decode()
 

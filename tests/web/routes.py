@@ -10,6 +10,8 @@ ALL = frozenset({S, E, C, A})
 PAGE_ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/"): PUBLIC,
     ("GET", "/language"): PUBLIC,
+    ("GET", "/stop-messages"): PUBLIC,
+    ("POST", "/stop-messages"): PUBLIC,
     ("GET", "/preferences/display"): PUBLIC,
     ("POST", "/preferences/display"): PUBLIC,
     ("GET", "/login"): PUBLIC,

@@ -7,6 +7,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from api.services import outbox
+from api.services.preferences import stop_url
+from api.settings import Settings
 from models import AuditLog, Outbox, PushPreference
 from models.base import Role
 from tests import factories as f
@@ -199,3 +201,23 @@ def test_seeker_sees_who_read_their_data(client: TestClient, session: Session) -
     other, _ = f.seeker(session)
     login(client, other.email)
     assert "还没有人看过" in client.get("/seeker/data/access-log").text
+
+
+def test_stop_link_from_a_push_works_without_login(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    """The link in every push opens a page; its one button stops all pushes (PIPL Art. 24).
+    Opening the link alone stops nothing (mail scanners open links)."""
+    account_id = f.account(session, Role.seeker).id or 0
+    url = stop_url(settings, account_id)
+    path = url[url.index("/stop-messages") :]
+    page = client.get(path)
+    assert page.status_code == 200 and 'method="post"' in page.text
+    mine = select(PushPreference).where(PushPreference.account_id == account_id)
+    assert session.exec(mine).first() is None
+    session.rollback()
+    done = client.post(path, data={"csrf_token": csrf_token(client, path)})
+    assert done.status_code == 200 and 'role="status"' in done.text
+    pref = session.exec(mine).one()
+    assert pref.enabled is False
+    assert client.get(path.replace("token=", "token=x")).status_code == 404
