@@ -222,6 +222,16 @@ def render(
             if zh
             else "You receive this because your organisation posted it and it has expired."
         )
+    elif payload.get("title") and payload.get("body"):
+        # Event pushes (referrals) are worded when the event happens, in the recipient's
+        # language then; they name no person, disability or need.
+        subject = str(payload["title"])
+        lines.append(str(payload["body"]))
+        why = (
+            "您收到这条消息，是因为一份与您有关的推荐有了变化。"
+            if zh
+            else "You receive this because a referral you take part in has changed."
+        )
     else:
         subject = "jobmatch"
         why = ""

@@ -871,3 +871,37 @@ def test_erasing_a_seeker_leaves_the_employer_nothing(
     assert view["shared"] == {} and view["consent_active"] is False
     # The counts survive without the person.
     assert client.get("/referrals/stats", headers=w.ha).json()["rows"]
+
+
+def test_referral_pushes_render_with_their_words() -> None:
+    """A referral event push is delivered with its title and body, not a blank message."""
+    from api.services.messages import render
+
+    payload = {
+        "title": "推荐审核结果",
+        "body": "您对岗位“数据录入员”的推荐已批准。",
+        "language": "zh",
+        "referral_id": 7,
+        "status": "approved",
+    }
+    message = render(
+        "referral_decided",
+        payload,
+        "zh",
+        stop_url="https://x/stop",
+        preferences_url="https://x/prefs",
+    )
+    assert message.subject == "推荐审核结果"
+    assert message.lines == ["您对岗位“数据录入员”的推荐已批准。"]
+    assert message.why and "推荐" in message.why
+    english = render(
+        "referral_queued",
+        {
+            "title": "A referral waits for review",
+            "body": "Referral #7 waits in your centre's queue.",
+        },
+        "en",
+        stop_url="s",
+        preferences_url="p",
+    )
+    assert english.subject.startswith("A referral") and english.why.startswith("You receive")
