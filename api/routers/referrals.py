@@ -1,7 +1,7 @@
 """Referrals: asking and proposing, consent, the caseworker queue, employer outcomes, rules
 for instant approval, and statistics."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
@@ -43,6 +43,7 @@ from api.schemas.referrals import (
     WithdrawIn,
 )
 from api.services import referrals as service
+from api.services.matches import explain_pair
 from models.base import ReferralStatus, Role
 
 router = APIRouter(tags=["referrals"])
@@ -97,13 +98,21 @@ def list_referrals(
 def list_queue(
     principal: StaffUser,
     session: SessionDep,
+    index: IndexDep,
     page: PageDep,
     centre_code: CentreCode = None,
     overdue: Annotated[bool | None, Query()] = None,
 ) -> Page[QueueItem]:
     """Referrals waiting for review, oldest first: your centre's (caseworkers) or any
     centre's (admins), with the rules that failed and the seeker's referral history."""
-    return service.queue(session, principal, page, centre_code=centre_code, overdue=overdue)
+    language = principal.account.language.value
+
+    def explain(seeker_id: int, posting_id: int) -> dict[str, Any] | None:
+        return explain_pair(session, index, seeker_id, posting_id, language)
+
+    return service.queue(
+        session, principal, page, centre_code=centre_code, overdue=overdue, explain=explain
+    )
 
 
 @router.get("/referrals/stats", response_model=StatsOut, responses=ERRORS)

@@ -1,7 +1,7 @@
 """Matches for a seeker, candidates for a posting, and feedback on matches."""
 
 from dataclasses import replace
-from typing import Literal
+from typing import Any, Literal
 
 from sqlmodel import Session, col, select
 
@@ -263,3 +263,23 @@ def list_feedback(
         query = query.where(MatchFeedback.kind == kind)
     rows = session.exec(query.order_by(col(MatchFeedback.updated_at).desc()))
     return [_feedback_out(r) for r in rows]
+
+
+def explain_pair(
+    session: Session, index: MatchIndex, seeker_id: int, posting_id: int, language: str
+) -> dict[str, Any] | None:
+    """The match of one seeker and one posting, explained in `language` (for the referral
+    queue); None when the posting is not among the seeker's feasible matches."""
+    profile = session.get(SeekerProfile, seeker_id)
+    if profile is None:
+        return None
+    index.sync(session)
+    doc = replace(_seeker_query(session, index, profile), language=language)  # type: ignore[arg-type]
+    for m in index.matches_for(doc, MAX_RESULTS * 2):
+        if int(m.id) == posting_id:
+            return {
+                "score": round(m.score, 4),
+                "contributions": {k: round(v, 4) for k, v in m.contributions.items()},
+                **_explanation(m).model_dump(),
+            }
+    return None

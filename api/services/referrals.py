@@ -8,7 +8,7 @@ result (and is told, 409) instead of overwriting it; the version counter backs t
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, Literal
 from zoneinfo import ZoneInfo
@@ -63,6 +63,7 @@ from api.schemas.referrals import (
 )
 from api.services import audit, outbox
 from api.services import seekers as seeker_service
+from api.services.common import paginate
 from api.services.matches import resolve_candidate
 from api.services.matching import MatchIndex, candidate_pseudonym
 from api.services.privacy import load_sensitive
@@ -1400,9 +1401,11 @@ def queue(
     *,
     centre_code: str | None = None,
     overdue: bool | None = None,
+    explain: Callable[[int, int], dict[str, Any] | None] | None = None,
 ) -> Page[QueueItem]:
-    """Referrals waiting for a caseworker, oldest first, with the rules that failed and the
-    seeker's referral history."""
+    """Referrals waiting for a caseworker, oldest first, with the rules that failed, the
+    seeker's referral history and (given `explain(seeker_id, posting_id)`) the match
+    explanation."""
     query = (
         select(Referral)
         .join(SeekerProfile, col(SeekerProfile.id) == Referral.seeker_id)
@@ -1418,12 +1421,9 @@ def queue(
         query = query.where(
             or_(col(Referral.deadline_at).is_(None), col(Referral.deadline_at) >= now)
         )
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(
-        query.order_by(col(Referral.created_at), col(Referral.id))
-        .limit(page.limit)
-        .offset(page.offset)
-    ).all()
+    rows, total = paginate(
+        session, query.order_by(col(Referral.created_at), col(Referral.id)), page
+    )
     items = []
     for referral in rows:
         profile = session.get(SeekerProfile, referral.seeker_id)
@@ -1456,7 +1456,7 @@ def queue(
                     )
                     for r, p in history
                 ],
-                match=None,
+                match=explain(referral.seeker_id, referral.posting_id) if explain else None,
             )
         )
     return Page(items=items, total=int(total), limit=page.limit, offset=page.offset)

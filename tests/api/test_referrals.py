@@ -213,7 +213,10 @@ def test_queued_referral_shows_failed_rules_and_is_approved_by_a_caseworker(
     assert r.status_code == 200
     (item,) = [i for i in r.json()["items"] if i["referral"]["id"] == rid]
     assert [v["code"] for v in item["failed_rules"]] == ["employer_verified"]
-    assert item["match"] is None and item["seeker"]["id"] == w.seeker_id
+    assert item["seeker"]["id"] == w.seeker_id
+    match = item["match"]  # the match explanation, in the caseworker's language
+    assert match is not None and 0 <= match["score"] <= 1 and match["text"]
+    assert {"matched_skills", "needs_met", "needs_arrangeable", "distance_km"} <= set(match)
     assert item["seeker_history"] == []
     assert client.get("/referrals/queue", headers=w.hc_other).json()["total"] == 0
     assert client.get("/referrals/queue?centre_code=heping", headers=w.hc_other).status_code == 403
