@@ -13,6 +13,7 @@ from api.db import commit, discard, read_only
 from api.errors import DomainError, InvalidInput, NotAuthenticated, PermissionDenied
 from api.schemas.common import PageParams
 from api.services import auth as auth_service
+from api.services.limits import Limit, RateLimiter
 from api.services.matching import MatchIndex, track_changes
 from api.settings import Settings
 from models import Account, AuditLog, AuthSession
@@ -200,3 +201,51 @@ def get_match_index(request: Request) -> MatchIndex:
 
 
 IndexDep = Annotated[MatchIndex, Depends(get_match_index)]
+
+
+def get_limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.limiter
+    return limiter
+
+
+LIMITED: dict[int | str, dict[str, str]] = {
+    429: {"description": "too many requests; see Retry-After"}
+}
+
+
+def _limit(settings: Settings, name: str, per: str) -> Limit:
+    return Limit(
+        name=name,
+        max=getattr(settings, f"limit_{name}_per_{per}"),
+        window_seconds=getattr(settings, f"limit_{name}_window"),
+    )
+
+
+class AddressLimit:
+    """Counts the request against a limit per client address (for public routes)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __call__(
+        self,
+        request: Request,
+        settings: SettingsDep,
+        limiter: Annotated[RateLimiter, Depends(get_limiter)],
+    ) -> None:
+        limiter.hit(_limit(settings, self.name, "address"), client_ip(request) or "unknown")
+
+
+class AccountLimit:
+    """Counts the request against a limit per logged-in account."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __call__(
+        self,
+        settings: SettingsDep,
+        limiter: Annotated[RateLimiter, Depends(get_limiter)],
+        principal: Annotated[Principal, Depends(get_principal)],
+    ) -> None:
+        limiter.hit(_limit(settings, self.name, "account"), str(principal.id))

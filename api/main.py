@@ -24,6 +24,7 @@ from api.routers import (
     referrals,
     seekers,
 )
+from api.services.limits import RateLimiter
 from api.services.matching import build_match_index
 from api.settings import Settings, get_settings
 from api.web import install as install_pages
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.state.engine = engine or make_engine(
             settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
         )
+        app.state.limiter = RateLimiter(app.state.engine)
         app.state.match_index = build_match_index(settings, app.state.engine)
         app.state.scheduler = _start_scheduler(settings, app.state.engine, app.state.match_index)
         try:

@@ -31,6 +31,13 @@ class Settings(BaseSettings):
     # Brute-force throttling on login: this many failures within the window give 429.
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=15 * 60, ge=1)
+    # Rate limits: at most N requests per window (seconds), per account or per address.
+    limit_register_per_address: int = Field(default=10, ge=1)
+    limit_register_window: int = Field(default=3600, ge=1)
+    limit_referrals_per_account: int = Field(default=30, ge=1)
+    limit_referrals_window: int = Field(default=3600, ge=1)
+    limit_matching_per_account: int = Field(default=120, ge=1)
+    limit_matching_window: int = Field(default=60, ge=1)
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     max_page_size: int = Field(default=100, ge=1)
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)

@@ -495,3 +495,17 @@ class ApprovalRule(ApprovalRuleBase, Versioned, table=True):
     position: int = Field(default=0)  # the order rules are shown and evaluated in
     updated_at: datetime = created_at_field()
     updated_by: int | None = Field(default=None)  # account id; no FK (not a personal table)
+
+
+# --- rate limits -----------------------------------------------------------------------
+
+
+class RateCounter(SQLModel, table=True):
+    """Requests counted per key (an account or an address) and fixed time window, shared by
+    every service process (PostgreSQL deployments)."""
+
+    __tablename__: ClassVar[str] = "rate_counter"
+
+    key: str = Field(primary_key=True, max_length=128)
+    window_start: datetime = Field(primary_key=True, sa_type=UTCDateTime)
+    count: int = Field(default=0)

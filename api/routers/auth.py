@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.deps import PUBLIC, AnyUser, SessionDep, SettingsDep, client_ip
+from api.deps import PUBLIC, AddressLimit, AnyUser, SessionDep, SettingsDep, client_ip
 from api.schemas.domain import AccountPublic, LoginIn, PasswordChangeIn, RegisterIn, TokenOut
 from api.services import auth as auth_service
 from api.services.registration import register
@@ -24,8 +24,12 @@ AUTH_ERRORS: dict[int | str, dict[str, str]] = {
     "/register",
     status_code=201,
     response_model=AccountPublic,
-    dependencies=[Depends(PUBLIC)],
-    responses={409: {"description": "email or credit code taken"}, 422: {}},
+    dependencies=[Depends(PUBLIC), Depends(AddressLimit("register"))],
+    responses={
+        409: {"description": "email or credit code taken"},
+        422: {},
+        429: {"description": "too many registrations from this address; see Retry-After"},
+    },
 )
 def register_account(data: RegisterIn, session: SessionDep) -> AccountPublic:
     """Register a seeker or an employer account."""

@@ -4,7 +4,17 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 
-from api.deps import Allow, IdPath, IndexDep, PageDep, Principal, SessionDep, SettingsDep
+from api.deps import (
+    LIMITED,
+    AccountLimit,
+    Allow,
+    IdPath,
+    IndexDep,
+    PageDep,
+    Principal,
+    SessionDep,
+    SettingsDep,
+)
 from api.schemas.matching import CandidatePage, FeedbackIn, FeedbackOut, MatchPage
 from api.services import matches as service
 from models.base import Role, WorkMode
@@ -22,7 +32,12 @@ ERRORS: dict[int | str, dict[str, str]] = {
 Score = Annotated[float, Query(ge=0.0, le=1.0, description="hide results scoring below this")]
 
 
-@router.get("/seekers/{seeker_id}/matches", response_model=MatchPage, responses=ERRORS)
+@router.get(
+    "/seekers/{seeker_id}/matches",
+    response_model=MatchPage,
+    responses={**ERRORS, **LIMITED},
+    dependencies=[Depends(AccountLimit("matching"))],
+)
 def list_matches(
     seeker_id: IdPath,
     principal: SeekerOrCaseworker,
@@ -48,7 +63,12 @@ def list_matches(
     )
 
 
-@router.get("/postings/{posting_id}/candidates", response_model=CandidatePage, responses=ERRORS)
+@router.get(
+    "/postings/{posting_id}/candidates",
+    response_model=CandidatePage,
+    responses={**ERRORS, **LIMITED},
+    dependencies=[Depends(AccountLimit("matching"))],
+)
 def list_candidates(
     posting_id: IdPath,
     principal: EmployerOrStaff,

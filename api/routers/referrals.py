@@ -6,6 +6,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from api.deps import (
+    LIMITED,
+    AccountLimit,
     AdminUser,
     Allow,
     IdPath,
@@ -69,7 +71,13 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 # --- seekers and caseworkers -------------------------------------------------------------
 
 
-@router.post("/referrals", status_code=201, response_model=ReferralDetail, responses=ERRORS)
+@router.post(
+    "/referrals",
+    status_code=201,
+    response_model=ReferralDetail,
+    responses={**ERRORS, **LIMITED},
+    dependencies=[Depends(AccountLimit("referrals"))],
+)
 def create_referral(
     data: ReferralIn, principal: SeekerOrCaseworker, session: SessionDep, settings: SettingsDep
 ) -> ReferralDetail:
@@ -168,7 +176,8 @@ def read_received(
     "/postings/{posting_id}/invitations",
     status_code=201,
     response_model=EmployerReferralOut,
-    responses=ERRORS,
+    responses={**ERRORS, **LIMITED},
+    dependencies=[Depends(AccountLimit("referrals"))],
 )
 def invite_candidate(
     posting_id: IdPath,
