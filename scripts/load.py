@@ -1,0 +1,98 @@
+"""Load run: the service with 2 worker processes on PostgreSQL, a realistic mix from locust
+(headless, loopback only, bounded in time); the last line is one JSON object with rps,
+p50_ms, p95_ms, p99_ms, match_p95_ms and error_rate."""
+
+import argparse
+import csv
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from api.db import make_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def fresh_database(url: str) -> None:
+    target = make_url(url)
+    admin = make_engine(target.set(database="postgres").render_as_string(hide_password=False))
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database-url", default=os.environ.get(
+        "JOBMATCH_LOAD_DATABASE_URL",
+        "postgresql+psycopg://postgres@127.0.0.1:5432/jobmatch_load"))
+    parser.add_argument("--users", type=int, default=60)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    fresh_database(args.database_url)
+    env = {**os.environ, "JOBMATCH_DATABASE_URL": args.database_url,
+           "JOBMATCH_ENVIRONMENT": "production", "JOBMATCH_SECRET_KEY": "load-" + "s" * 40,
+           "JOBMATCH_EMBEDDING_MODEL": os.environ.get("JOBMATCH_EMBEDDING_MODEL", "hashing"),
+           "JOBMATCH_SCHEDULER_ENABLED": "false", "JOBMATCH_INDEX_POLL_SECONDS": "1"}
+    jobmatch = str(Path(sys.executable).with_name("jobmatch"))
+    for step in (["db", "upgrade"], ["demo-data"], ["embed"]):
+        subprocess.run([jobmatch, *step], env=env, check=True, stdout=subprocess.DEVNULL)
+    port = free_port()
+    server = subprocess.Popen(
+        [jobmatch, "serve", "--port", str(port), "--workers", str(args.workers)], env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                if httpx.get(base + "/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(1)
+        out = Path(tempfile.mkdtemp(prefix="jobmatch-load-")) / "stats"
+        subprocess.run(
+            [str(Path(sys.executable).with_name("locust")), "-f",
+             str(ROOT / "scripts" / "locustfile.py"), "--headless", "-u", str(args.users),
+             "-r", str(max(1, args.users // 10)), "-t", f"{args.seconds}s", "--host", base,
+             "--csv", str(out), "--only-summary"],
+            check=False, timeout=args.seconds + 120)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    with open(f"{out}_stats.csv", newline="") as stats:
+        rows = {r["Name"]: r for r in csv.DictReader(stats)}
+    total = rows["Aggregated"]
+    requests = int(total["Request Count"])
+    failures = int(total["Failure Count"])
+    match = rows.get("matches", {})
+    print(json.dumps({
+        "rps": round(float(total["Requests/s"]), 1),
+        "p50_ms": float(total["50%"]), "p95_ms": float(total["95%"]),
+        "p99_ms": float(total["99%"]),
+        "match_p95_ms": float(match.get("95%", "nan")),
+        "error_rate": round(failures / requests, 5) if requests else None,
+        "requests": requests, "users": args.users, "seconds": args.seconds,
+        "workers": args.workers,
+    }))
+
+
+if __name__ == "__main__":
+    main()
