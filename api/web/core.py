@@ -108,10 +108,12 @@ NAV: dict[Role | None, list[tuple[str, str]]] = {
         ("/employer/organisation", "nav_organisation"),
         ("/employer/vacancies", "nav_vacancies"),
         ("/employer/vacancies/new", "nav_new_vacancy"),
+        ("/employer/referrals", "nav_received"),
     ],
     Role.caseworker: [
         ("/", "nav_home"),
         ("/centre/seekers", "nav_centre_seekers"),
+        ("/centre/referrals", "nav_queue"),
         ("/centre/trainings", "nav_centre_trainings"),
     ],
     Role.admin: [
