@@ -88,7 +88,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     first = {}
     for role, email, _ in logins:
         first.setdefault(role, email)
-    yield {"base": f"http://127.0.0.1:{port}", "logins": first, "engine": engine}
+    yield {
+        "base": f"http://127.0.0.1:{port}",
+        "logins": first,
+        "engine": engine,
+        "settings": settings,
+    }
     srv.should_exit = True
     thread.join(timeout=10)
     engine.dispose()
@@ -205,8 +210,16 @@ ROLE_PAGES: dict[str, list[str]] = {
         "/employer/vacancies/new",
         "{edit}",
         "{candidates}",
+        "/employer/referrals",
+        "{received}",
     ],
-    "caseworker": ["/centre/seekers", "/centre/trainings", "/centre/trainings/new"],
+    "caseworker": [
+        "/centre/seekers",
+        "/centre/trainings",
+        "/centre/trainings/new",
+        "/centre/referrals",
+        "{review}",
+    ],
     "admin": [
         "/manage/accommodations",
         "/manage/accommodations/lift/edit",
@@ -290,6 +303,94 @@ def _employer_posting(server: dict[str, Any], email: str) -> int:
         return posting.id or 0
 
 
+def _principal(session: Session, email: str) -> Any:
+    from api.deps import Principal
+    from models import Account
+
+    account = session.exec(select(Account).where(Account.email == email)).one()
+    return Principal(account=account, auth=None, via_cookie=False)  # type: ignore[arg-type]
+
+
+def _refer(session: Session, settings: Any, seeker_email: str, posting_id: int) -> int:
+    """A seeker's consented referral to the posting, through the referral service."""
+    from api.schemas.referrals import ConsentChoiceIn, ReferralIn
+    from api.services import referrals as service
+
+    data = ReferralIn(
+        posting_id=posting_id,
+        consent=ConsentChoiceIn(agree=True, text_version=service.CONSENT_VERSION),
+    )
+    return (
+        service.create_referral(session, settings, _principal(session, seeker_email), data).id or 0
+    )
+
+
+def _first_referral(session: Session, settings: Any, profiles: Any, posting_id: int) -> int:
+    """A referral by the first seeker whose essential needs the job can meet."""
+    from api.errors import Conflict
+    from models import Account
+
+    for profile in profiles:
+        seeker = session.get(Account, profile.account_id)
+        assert seeker is not None
+        try:
+            with session.begin_nested():
+                return _refer(session, settings, seeker.email, posting_id)
+        except Conflict:
+            continue
+    raise AssertionError("no demo seeker can be referred to this job")
+
+
+def _queued_referral(server: dict[str, Any], caseworker_email: str) -> int:
+    """A referral of one of the caseworker's seekers to an unverified employer's job: it
+    waits in the centre's queue."""
+    from models import Account, SeekerProfile
+    from tests import factories as f
+
+    with Session(server["engine"]) as session:
+        caseworker = session.exec(select(Account).where(Account.email == caseworker_email)).one()
+        employer = f.employer(session, verified=False)
+        from models import Accommodation
+        from models.base import OfferAvailability
+
+        every = {c: OfferAvailability.available for c in session.exec(select(Accommodation.code))}
+        posting = f.posting(session, employer, title="待审核岗位 Job to review", offers=every)
+        profiles = session.exec(
+            select(SeekerProfile).where(SeekerProfile.centre_id == caseworker.centre_id)
+        ).all()
+        rid = _first_referral(session, server["settings"], profiles, posting.id or 0)
+        session.commit()
+        return rid
+
+
+def _sent_referral(server: dict[str, Any], employer_email: str) -> int:
+    """A referral to the employer's open job, approved (by an admin if the rules queue it)
+    and sent, through the referral service."""
+    from api.schemas.referrals import ApproveIn
+    from api.services import referrals as service
+    from models import Account, Referral, SeekerProfile
+    from models.base import ReferralStatus, Role
+
+    posting_id = _employer_posting(server, employer_email)
+    settings = server["settings"]
+    with Session(server["engine"]) as session:
+        taken = set(
+            session.exec(select(Referral.seeker_id).where(Referral.posting_id == posting_id))
+        )
+        admin = session.exec(select(Account).where(Account.role == Role.admin)).first()
+        assert admin is not None
+        profiles = [p for p in session.exec(select(SeekerProfile)) if p.id not in taken]
+        rid = _first_referral(session, settings, profiles, posting_id)
+        staff = _principal(session, admin.email)
+        referral = session.get(Referral, rid)
+        assert referral is not None
+        if referral.status == ReferralStatus.pending:
+            service.approve(session, settings, staff, rid, ApproveIn())
+        service.send(session, staff, rid)
+        session.commit()
+        return rid
+
+
 README_SHOTS = {("seeker", "/seeker/matches", "zh"), ("employer", "/employer/vacancies/new", "en")}
 
 
@@ -309,7 +410,12 @@ def test_every_page_passes_axe_in_both_languages(
         message_id = _seed_messages(server, email)
         paths = [p.replace("{message}", f"/messages/{message_id}") for p in paths]
         login_with_keyboard(page, email)
+        if role == "caseworker":
+            rid = _queued_referral(server, email)
+            paths = [p.replace("{review}", f"/centre/referrals/{rid}") for p in paths]
         if role == "employer":
+            rid = _sent_referral(server, email)
+            paths = [p.replace("{received}", f"/employer/referrals/{rid}") for p in paths]
             posting_id = _employer_posting(server, email)
             paths = [
                 p.replace("{edit}", f"/employer/vacancies/{posting_id}/edit").replace(
@@ -470,3 +576,54 @@ def test_seeker_keyboard_flow_requests_a_referral(page: Any, server: dict[str, A
     expect_focus(page, "flash", "focus lands on the confirmation")
     assert page.url.split("?")[0].endswith("/seeker/referrals")
     assert page.locator("section", has_text=title).count() >= 1
+
+
+def test_caseworker_keyboard_flow_approves_a_queued_referral(
+    page: Any, server: dict[str, Any]
+) -> None:
+    """Open the queue, read a waiting referral, approve it: keyboard only."""
+    email = server["logins"]["caseworker"]
+    rid = _queued_referral(server, email)
+    login_with_keyboard(page, email)
+    tab_to(page, lambda f: f["href"] == "/centre/referrals")
+    submit_by_enter(page)
+    assert "到期" in page.inner_text("main")  # the deadline in words
+    tab_to(page, lambda f: f["href"] == f"/centre/referrals/{rid}")
+    submit_by_enter(page)
+    assert page.locator("#failed-heading").count() == 1
+    assert "用人单位还没有通过核实" in page.inner_text("main")
+    tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "不批准")
+    submit_by_enter(page)
+    expect_focus(page, "error-summary", "the missing reason is announced")
+    check_axe(page, "caseworker reject errors [zh]")
+    type_into(page, "f-approve_reason", "电话核实 checked by phone")
+    tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "批准这份推荐")
+    submit_by_enter(page)
+    expect_focus(page, "flash", "focus lands on the confirmation")
+    assert "已批准" in page.inner_text("#flash")
+    assert page.locator("#send-heading").count() == 1
+
+
+def test_employer_keyboard_flow_records_a_hire(page: Any, server: dict[str, Any]) -> None:
+    """Open a sent referral, record the interview, then the hire with its start date:
+    keyboard only."""
+    email = server["logins"]["employer"]
+    rid = _sent_referral(server, email)
+    login_with_keyboard(page, email)
+    tab_to(page, lambda f: f["href"] == "/employer/referrals")
+    submit_by_enter(page)
+    tab_to(page, lambda f: f["href"] == f"/employer/referrals/{rid}")
+    submit_by_enter(page)
+    assert page.locator("#shared-heading").count() == 1
+    tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "记录面试")
+    submit_by_enter(page)
+    expect_focus(page, "flash", "focus lands on the confirmation")
+    tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "记录录用")
+    submit_by_enter(page)
+    expect_focus(page, "error-summary", "the missing start date is announced")
+    type_into(page, "f-start_date", time.strftime("%Y-%m-%d"))
+    tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "记录录用")
+    submit_by_enter(page)
+    expect_focus(page, "flash", "focus lands on the confirmation")
+    assert "已记录录用" in page.inner_text("#flash")
+    assert "已录用" in page.inner_text("main")
