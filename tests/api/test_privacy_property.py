@@ -69,13 +69,33 @@ def world(
                 ],
             },
         )
+    caseworker = f.account(session, Role.caseworker)
+    hc = f.headers(session, settings, caseworker)
+    referral_id = None
+    if state["referral"]:
+        share = ["disability_category"] if state["share_category"] else []
+        r = client.post(
+            "/referrals",
+            headers=h,
+            json={
+                "posting_id": posting.id,
+                "consent": {"agree": True, "text_version": "2026-11", "share": share},
+            },
+        )
+        assert r.status_code == 201, r.text
+        referral_id = r.json()["id"]
+        if r.json()["status"] == "pending":
+            client.post(
+                f"/referrals/{referral_id}/approve", headers=hc, json={"reason": "核实 checked"}
+            )
+        assert client.post(f"/referrals/{referral_id}/send", headers=hc).status_code == 200
     if state["withdraw"] and consents:
         for cid in consents.values():
             client.post(f"/seekers/{profile.id}/consents/{cid}/withdraw", headers=h)
     viewers = {
         "self": h,
         "other_seeker": f.headers(session, settings, f.seeker(session)[0]),
-        "caseworker": f.headers(session, settings, f.account(session, Role.caseworker)),
+        "caseworker": hc,
         "other_caseworker": f.headers(
             session, settings, f.account(session, Role.caseworker, centre_code="binjiang")
         ),
@@ -83,7 +103,13 @@ def world(
         "admin": f.headers(session, settings, f.account(session, Role.admin, centre_code=None)),
         "anon": {},
     }
-    return {"profile": profile, "posting": posting, "cert": cert, "viewers": viewers}
+    return {
+        "profile": profile,
+        "posting": posting,
+        "cert": cert,
+        "viewers": viewers,
+        "referral_id": referral_id,
+    }
 
 
 def read_everything(client: TestClient, w: dict[str, Any], viewer: str) -> list[tuple[str, Any]]:
@@ -102,7 +128,12 @@ def read_everything(client: TestClient, w: dict[str, Any], viewer: str) -> list[
         f"/seekers/{sid}/sensitive?purpose=curiosity",
         "/auth/me",
         "/postings",
+        "/referrals/received",
+        "/referrals",
     ]
+    if w["referral_id"]:
+        rid = w["referral_id"]
+        urls += [f"/referrals/received/{rid}", f"/referrals/{rid}"]
     return [(url, client.get(url, headers=h)) for url in urls]
 
 
@@ -115,6 +146,8 @@ def read_everything(client: TestClient, w: dict[str, Any], viewer: str) -> list[
             "sensitive_profile": st.booleans(),
             "health_needs": st.booleans(),
             "withdraw": st.booleans(),
+            "referral": st.booleans(),
+            "share_category": st.booleans(),
         }
     ),
     viewer=st.sampled_from(VIEWERS),
@@ -139,8 +172,18 @@ def test_sensitive_fields_reach_only_the_entitled(
         assert shown == entitled, (viewer, url, r.status_code, state)
         if "/sensitive" in url and entitled:
             assert r.headers["cache-control"] == "no-store"
-        if not entitled:
-            assert '"disability_category":"physical"' not in r.text, (viewer, url)
+        category_entitled = (
+            stored
+            and viewer == "employer"
+            and state["referral"]
+            and state["share_category"]
+            and "/referrals/received" in url
+        ) or (viewer == "self" and stored and ("/sensitive" in url or url.endswith("/export")))
+        if category_entitled and w["referral_id"] and url.endswith(f"/{w['referral_id']}"):
+            # What the seeker ticked for this referral does reach its employer.
+            assert '"disability_category":"physical"' in r.text, (url, r.text[:300])
+        if not entitled and not category_entitled:
+            assert '"disability_category":"physical"' not in r.text, (viewer, url, state)
     for record in caplog.records:
         line = record.getMessage()
         assert w["cert"] not in line and HEALTH_MARK not in line
