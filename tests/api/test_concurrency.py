@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from api.settings import Settings
-from models import SeekerProfile
+from models import Posting, SeekerProfile
 from models.base import Role
 from tests import factories as f
 
@@ -69,3 +69,32 @@ def test_concurrent_profile_updates_one_wins(
         assert stored.headline == winner["headline"]
         assert stored.version == winner["version"]
         session.rollback()
+
+
+def test_concurrent_posting_updates_one_wins(
+    app: Any, session: Session, settings: Settings
+) -> None:
+    emp_acc, emp = f.employer_account(session)
+    posting = f.posting(session, emp)
+    staff = f.account(session, Role.caseworker)
+    calls = [
+        (
+            "PATCH",
+            f"/postings/{posting.id}",
+            f.headers(session, settings, emp_acc),
+            {"version": 1, "openings": 3, "title": "数据录入员（扩招）"},
+        ),
+        (
+            "PATCH",
+            f"/postings/{posting.id}",
+            f.headers(session, settings, staff),
+            {"version": 1, "description": "核实后补充 verified by the centre"},
+        ),
+    ]
+    results = race(app, calls)
+    assert sorted(r.status_code for r in results) == [200, 409], [r.text for r in results]
+    winner = next(r for r in results if r.status_code == 200).json()
+    session.expire_all()
+    stored = session.get(Posting, posting.id)
+    assert stored is not None and stored.version == winner["version"] == 2
+    assert (stored.title, stored.description) == (winner["title"], winner["description"])
