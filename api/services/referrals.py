@@ -1340,12 +1340,9 @@ def list_referrals(
         query = query.where(Referral.status == status)
     if seeker_id is not None:
         query = query.where(Referral.seeker_id == seeker_id)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(
-        query.order_by(col(Referral.created_at).desc(), col(Referral.id).desc())
-        .limit(page.limit)
-        .offset(page.offset)
-    ).all()
+    rows, total = paginate(
+        session, query.order_by(col(Referral.created_at).desc(), col(Referral.id).desc()), page
+    )
     return Page(
         items=[to_out(session, r) for r in rows],
         total=int(total),
@@ -1380,12 +1377,9 @@ def list_received(
     )
     if status is not None:
         query = query.where(Referral.status == status)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(
-        query.order_by(col(Referral.updated_at).desc(), col(Referral.id).desc())
-        .limit(page.limit)
-        .offset(page.offset)
-    ).all()
+    rows, total = paginate(
+        session, query.order_by(col(Referral.updated_at).desc(), col(Referral.id).desc()), page
+    )
     return Page(
         items=[employer_view(session, settings, principal, r) for r in rows],
         total=int(total),
