@@ -491,7 +491,13 @@ def load_demo_data(
         )
         session.add(posting)
         session.flush()
-        for code in rng.sample(GENERAL_OFFERS, rng.randint(2, 7)):
+        # A workplace offers some general accommodations and, like employers who have taken
+        # on disabled staff before, whole sets suited to one to three kinds of disability.
+        offered = set(rng.sample(GENERAL_OFFERS, rng.randint(2, 6)))
+        for kind in rng.sample(list(NEEDS_BY_CATEGORY), rng.randint(1, 3)):
+            pool = NEEDS_BY_CATEGORY[kind]
+            offered |= set(rng.sample(pool, rng.randint(1, len(pool))))
+        for code in sorted(offered):
             session.add(
                 PostingOffer(
                     posting_id=posting.id or 0,
@@ -552,7 +558,7 @@ def load_demo_data(
             location_text=fake_zh.street_address(),
             lat=lat,
             lon=lon,
-            commute_limit_km=rng.choice([None, 3.0, 5.0, 10.0, 20.0]),
+            commute_limit_km=None if i < 2 else rng.choice([None, 3.0, 5.0, 10.0, 20.0]),
             schedule=rng.choices(
                 [Schedule.any, Schedule.full_time, Schedule.part_time, Schedule.flexible],
                 weights=[40, 30, 20, 10],
@@ -564,7 +570,9 @@ def load_demo_data(
                     [WorkMode.on_site],
                     [WorkMode.hybrid, WorkMode.remote],
                 ]
-            ),
+            )
+            if i >= 2
+            else [WorkMode.on_site, WorkMode.hybrid, WorkMode.remote],
             expected_wage=rng.choice([None, 3000, 4000, 5000, 6000, 8000]),
             language=Language.en if english else Language.zh,
             created_at=now - timedelta(days=rng.randint(0, 120)),
@@ -592,7 +600,9 @@ def load_demo_data(
                 SeekerNeed(
                     seeker_id=profile.id or 0,
                     code=code,
-                    level=NeedLevel.essential if j == 0 else NeedLevel.preferred,
+                    # The printed demo seekers state preferences only, so a first look at
+                    # the demo always shows matches; everyone else may have an essential need.
+                    level=NeedLevel.essential if j == 0 and i >= 2 else NeedLevel.preferred,
                 )
             )
         if rng.random() < 0.8:
