@@ -495,8 +495,8 @@ def load_demo_data(
         # on disabled staff before, whole sets suited to one to three kinds of disability.
         offered = set(rng.sample(GENERAL_OFFERS, rng.randint(2, 6)))
         for kind in rng.sample(list(NEEDS_BY_CATEGORY), rng.randint(1, 3)):
-            pool = NEEDS_BY_CATEGORY[kind]
-            offered |= set(rng.sample(pool, rng.randint(1, len(pool))))
+            kind_offers = NEEDS_BY_CATEGORY[kind]
+            offered |= set(rng.sample(kind_offers, rng.randint(1, len(kind_offers))))
         for code in sorted(offered):
             session.add(
                 PostingOffer(
