@@ -27,7 +27,7 @@ def _engine() -> Engine:
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = "head") -> None:
+def db_upgrade(revision: str = "heads") -> None:
     """Apply migrations up to REVISION (default: the newest)."""
     from api.db import upgrade
 
