@@ -52,7 +52,7 @@ def list_postings(
         q=q,
     )
     return Page(
-        items=[service.posting_to_public(session, r) for r in rows],
+        items=service.postings_to_public(session, rows),
         total=total,
         limit=page.limit,
         offset=page.offset,

@@ -4,7 +4,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from sqlmodel import SQLModel
 
 from api import uscc
@@ -252,7 +252,7 @@ class OfferIn(StrictInput):
     availability: OfferAvailability
 
 
-class OfferPublic(SQLModel):
+class OfferPublic(BaseModel):
     code: str
     availability: OfferAvailability
     label_zh: str

@@ -11,7 +11,6 @@ from api.schemas.domain import (
     EmployerIn,
     EmployerUpdate,
     OfferIn,
-    OfferPublic,
     PostingIn,
     PostingPublic,
     PostingUpdate,
@@ -120,27 +119,59 @@ def _set_offers(session: Session, posting: Posting, offers: list[OfferIn]) -> No
 
 
 def posting_to_public(session: Session, posting: Posting) -> PostingPublic:
-    employer = session.get(Employer, posting.employer_id)
+    return postings_to_public(session, [posting])[0]
+
+
+def postings_to_public(session: Session, postings: list[Posting]) -> list[PostingPublic]:
+    """The public view of postings, with their employers and offers loaded in two queries
+    (not two per posting)."""
+    ids = [p.id for p in postings]
+    employers = {
+        e.id: e
+        for e in session.exec(
+            select(Employer).where(col(Employer.id).in_({p.employer_id for p in postings}))
+        ).all()
+    }
+    offers: dict[int | None, list[dict[str, object]]] = {i: [] for i in ids}
+    # Plain columns, not ORM objects: a posting may offer dozens of accommodations.
     rows = session.exec(
-        select(PostingOffer, Accommodation)
-        .join(Accommodation, col(Accommodation.code) == PostingOffer.code)
-        .where(PostingOffer.posting_id == posting.id)
-        .order_by(col(PostingOffer.code))
+        select(col(PostingOffer.posting_id), col(PostingOffer.code), col(PostingOffer.availability))
+        .where(col(PostingOffer.posting_id).in_(ids))
+        .order_by(col(PostingOffer.posting_id), col(PostingOffer.code))
     ).all()
-    offers = [
-        OfferPublic(
-            code=o.code, availability=o.availability, label_zh=a.label_zh, label_en=a.label_en
+    labels = {
+        code: (zh, en)
+        for code, zh, en in session.exec(
+            select(
+                col(Accommodation.code), col(Accommodation.label_zh), col(Accommodation.label_en)
+            ).where(col(Accommodation.code).in_({r[1] for r in rows}))
+        ).all()
+    }
+    for posting_id, code, availability in rows:
+        if code in labels:
+            # dicts, validated with the posting in one pass (an OfferPublic each is slow)
+            offers[posting_id].append(
+                {
+                    "code": code,
+                    "availability": availability,
+                    "label_zh": labels[code][0],
+                    "label_en": labels[code][1],
+                }
+            )
+    result = []
+    for posting in postings:
+        employer = employers.get(posting.employer_id)
+        result.append(
+            PostingPublic.model_validate(
+                posting,
+                update={
+                    "offers": offers[posting.id],
+                    "employer_name": employer.name if employer else "",
+                    "employer_verified": bool(employer and employer.verified),
+                },
+            )
         )
-        for o, a in rows
-    ]
-    return PostingPublic.model_validate(
-        posting,
-        update={
-            "offers": offers,
-            "employer_name": employer.name if employer else "",
-            "employer_verified": bool(employer and employer.verified),
-        },
-    )
+    return result
 
 
 def _check_expiry(expires_at: datetime | None) -> None:
