@@ -1,23 +1,31 @@
-"""A realistic mix for `scripts/load`: seekers browsing matches and postings, employers
+"""A realistic mix for `scripts/load` (FastHttpUser: the load generator shares the 2 cores,
+so it must cost little per request): seekers browsing matches and postings, employers
 listing candidates, caseworkers working the queue, and logins. Demo accounts only."""
 
 import random
-from typing import ClassVar
+from typing import Any, ClassVar
+from urllib.parse import urlencode
 
-from locust import HttpUser, between, task
+from locust import FastHttpUser, between, task
+from locust.contrib.fasthttp import FastHttpSession
 
 PASSWORD = "jobmatch-demo-2026"  # the printed demo password
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
-class Role(HttpUser):
+def log_in(client: FastHttpSession, email: str) -> Any:
+    body = urlencode({"username": email, "password": PASSWORD})
+    return client.post("/auth/token", data=body, headers=FORM, name="login")
+
+
+class Role(FastHttpUser):
     abstract = True
     wait_time = between(0.5, 2.0)
     emails: ClassVar[tuple[str, ...]] = ()
 
     def on_start(self) -> None:
         email = random.choice(self.emails)
-        r = self.client.post("/auth/token", data={"username": email, "password": PASSWORD},
-                             name="login")
+        r = log_in(self.client, email)
         self.headers = {"Authorization": f"Bearer {r.json().get('access_token', '')}"}
         me = self.client.get("/auth/me", headers=self.headers, name="me").json()
         self.account = me
@@ -80,12 +88,11 @@ class Caseworker(Role):
         self.client.get("/seekers?limit=20", headers=self.headers, name="centre seekers")
 
 
-class Visitor(HttpUser):
+class Visitor(FastHttpUser):
     weight = 1
     wait_time = between(1.0, 3.0)
 
     @task
     def login(self) -> None:
         email = f"seeker{random.randint(1, 200):03d}@demo.jobmatch.cn"
-        self.client.post("/auth/token", data={"username": email, "password": PASSWORD},
-                         name="login")
+        log_in(self.client, email)

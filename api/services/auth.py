@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
+from api.db import read_only
 from api.errors import Conflict, InvalidInput, LoginFailed, NotAuthenticated, TooManyRequests
 from api.security import (
     TokenClaims,
@@ -132,13 +133,25 @@ def _check_throttle(
 def login(
     session: Session, settings: Settings, *, email: str, password: str, client_ip: str
 ) -> IssuedToken:
-    """Check the password (throttled) and open a server-side session."""
+    """Check the password (throttled) and open a server-side session.
+
+    The slow part, argon2, runs before the session's transaction begins: on SQLite a write
+    transaction holds the database's one write lock, and every other writer would wait
+    behind each login's hashing."""
     now = utcnow()
     email = normalise_email(email)
-    _check_throttle(session, settings, email, client_ip, now)
+    with Session(read_only(session.get_bind())) as reader:  # type: ignore[arg-type]
+        _check_throttle(reader, settings, email, client_ip, now)
+        found = reader.exec(select(Account).where(Account.email == email)).first()
+        checked_hash = found.password_hash if found else None
+    ok = verify_password(checked_hash, password)
     account = session.exec(select(Account).where(Account.email == email)).first()
-    ok = verify_password(account.password_hash if account else None, password)
-    if account is None or not ok or not account.is_active:
+    if (
+        account is None
+        or not ok
+        or not account.is_active
+        or account.password_hash != checked_hash  # changed while we checked: not this one
+    ):
         session.add(LoginAttempt(email=email, client_ip=client_ip, at=now))
         session.add(
             AuditLog(

@@ -5,10 +5,14 @@ import json
 from datetime import timedelta
 
 import jwt
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from api.db import make_engine
 from api.security import TokenClaims, encode_token
+from api.services import auth as auth_service
 from api.settings import Settings
 from models import AuditLog
 from models.base import Role, utcnow
@@ -242,3 +246,32 @@ def test_signing_key_rotation_keeps_sessions(
     dropped = rotated.model_copy(update={"previous_secret_keys": SecretStr("")})
     with TestClient(create_app(dropped, engine)) as c:  # type: ignore[arg-type]
         assert c.get("/auth/me", headers=old_token).status_code == 401
+
+
+def test_password_check_holds_no_write_lock(
+    client: TestClient, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """argon2 takes tens of milliseconds; while it runs, other writers must not wait (on
+    SQLite a login's write transaction would hold the database's only write lock)."""
+    register_seeker(client)
+    writes: list[str] = []
+    real_verify = auth_service.verify_password
+
+    def verify_then_write(password_hash: str | None, password: str) -> bool:
+        # Another writer, mid-check, that gives up at once if the database is locked.
+        with Session(
+            make_engine(engine.url.render_as_string(hide_password=False), busy_timeout_ms=0)
+        ) as other:
+            other.add(AuditLog(action="probe", object_type="test", object_id="1"))
+            other.commit()
+            writes.append("written")
+        return real_verify(password_hash, password)
+
+    monkeypatch.setattr(auth_service, "verify_password", verify_then_write)
+    r = client.post("/auth/token", data={"username": "li.ming@example.com", "password": f.PASSWORD})
+    assert r.status_code == 200, r.text
+    assert writes == ["written"]
+    # A wrong password is still refused and recorded.
+    r = client.post("/auth/token", data={"username": "li.ming@example.com", "password": "nope"})
+    assert r.status_code == 401
+    assert writes == ["written", "written"]
