@@ -41,7 +41,7 @@ def list_seekers(
     """The seekers of your centre (caseworkers)."""
     rows, total = service.list_profiles(session, principal, page, include_closed=include_closed)
     return Page(
-        items=[service.to_public(session, r) for r in rows],
+        items=service.profiles_to_public(session, rows),
         total=total,
         limit=page.limit,
         offset=page.offset,

@@ -148,7 +148,7 @@ class NeedIn(StrictInput):
     level: NeedLevel
 
 
-class NeedPublic(SQLModel):
+class NeedPublic(BaseModel):
     code: str
     level: NeedLevel
     label_zh: str

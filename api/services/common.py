@@ -1,14 +1,15 @@
 """Helpers every service uses: loading with 404, optimistic updates, pages."""
 
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import func
 from sqlalchemy.sql import Select
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from api.errors import Conflict, InvalidInput, NotFound
 from api.schemas.common import PageParams
-from models import Centre
+from models import Accommodation, Centre
 
 T = TypeVar("T", bound=SQLModel)
 
@@ -47,3 +48,31 @@ def centre_by_code(session: Session, code: str, *, field: str = "centre_code") -
     if centre is None:
         raise InvalidInput(f"unknown centre code {code!r}", field=field)
     return centre
+
+
+def labelled_codes(
+    session: Session, rows: Sequence[tuple[Any, str, Any]], kind: str
+) -> dict[Any, list[dict[str, Any]]]:
+    """Vocabulary codes grouped by owner, each with its zh/en labels, as dicts ready for a
+    response model: rows are (owner id, code, kind value), e.g. a posting's offers or a
+    seeker's needs; `kind` names the third field ("availability", "level")."""
+    labels = {
+        code: (zh, en)
+        for code, zh, en in session.exec(
+            select(
+                col(Accommodation.code), col(Accommodation.label_zh), col(Accommodation.label_en)
+            ).where(col(Accommodation.code).in_({r[1] for r in rows}))
+        ).all()
+    }
+    grouped: dict[Any, list[dict[str, Any]]] = {}
+    for owner, code, value in sorted(rows, key=lambda r: (r[0], r[1])):
+        if code in labels:
+            grouped.setdefault(owner, []).append(
+                {
+                    "code": code,
+                    kind: value,
+                    "label_zh": labels[code][0],
+                    "label_en": labels[code][1],
+                }
+            )
+    return grouped

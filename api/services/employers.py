@@ -15,9 +15,9 @@ from api.schemas.domain import (
     PostingPublic,
     PostingUpdate,
 )
-from api.services.common import apply_update, get_or_404, paginate
+from api.services.common import apply_update, get_or_404, labelled_codes, paginate
 from api.services.seekers import validate_codes
-from models import Accommodation, Employer, Posting, PostingOffer
+from models import Employer, Posting, PostingOffer
 from models.base import PostingStatus, Role, WorkMode, utcnow
 
 STAFF = (Role.caseworker, Role.admin)
@@ -132,32 +132,16 @@ def postings_to_public(session: Session, postings: list[Posting]) -> list[Postin
             select(Employer).where(col(Employer.id).in_({p.employer_id for p in postings}))
         ).all()
     }
-    offers: dict[int | None, list[dict[str, object]]] = {i: [] for i in ids}
     # Plain columns, not ORM objects: a posting may offer dozens of accommodations.
-    rows = session.exec(
-        select(col(PostingOffer.posting_id), col(PostingOffer.code), col(PostingOffer.availability))
-        .where(col(PostingOffer.posting_id).in_(ids))
-        .order_by(col(PostingOffer.posting_id), col(PostingOffer.code))
-    ).all()
-    labels = {
-        code: (zh, en)
-        for code, zh, en in session.exec(
+    offers = labelled_codes(
+        session,
+        session.exec(
             select(
-                col(Accommodation.code), col(Accommodation.label_zh), col(Accommodation.label_en)
-            ).where(col(Accommodation.code).in_({r[1] for r in rows}))
-        ).all()
-    }
-    for posting_id, code, availability in rows:
-        if code in labels:
-            # dicts, validated with the posting in one pass (an OfferPublic each is slow)
-            offers[posting_id].append(
-                {
-                    "code": code,
-                    "availability": availability,
-                    "label_zh": labels[code][0],
-                    "label_en": labels[code][1],
-                }
-            )
+                col(PostingOffer.posting_id), col(PostingOffer.code), col(PostingOffer.availability)
+            ).where(col(PostingOffer.posting_id).in_(ids))
+        ).all(),
+        "availability",
+    )
     result = []
     for posting in postings:
         employer = employers.get(posting.employer_id)
@@ -165,7 +149,7 @@ def postings_to_public(session: Session, postings: list[Posting]) -> list[Postin
             PostingPublic.model_validate(
                 posting,
                 update={
-                    "offers": offers[posting.id],
+                    "offers": offers.get(posting.id, []),
                     "employer_name": employer.name if employer else "",
                     "employer_verified": bool(employer and employer.verified),
                 },

@@ -7,13 +7,18 @@ from api.errors import Conflict, HiddenNotFound, InvalidInput, NotFound, Permiss
 from api.schemas.common import PageParams
 from api.schemas.domain import (
     NeedIn,
-    NeedPublic,
     SeekerProfileIn,
     SeekerProfilePublic,
     SeekerProfileUpdate,
 )
 from api.services import audit
-from api.services.common import apply_update, centre_by_code, get_or_404, paginate
+from api.services.common import (
+    apply_update,
+    centre_by_code,
+    get_or_404,
+    labelled_codes,
+    paginate,
+)
 from api.services.consents import check_health_needs_consent
 from models import Accommodation, SeekerNeed, SeekerProfile
 from models.base import Role, utcnow
@@ -65,17 +70,26 @@ def _set_needs(session: Session, profile: SeekerProfile, needs: list[NeedIn]) ->
 
 def to_public(session: Session, profile: SeekerProfile) -> SeekerProfilePublic:
     """The profile with its needs and their labels."""
-    rows = session.exec(
-        select(SeekerNeed, Accommodation)
-        .join(Accommodation, col(Accommodation.code) == SeekerNeed.code)
-        .where(SeekerNeed.seeker_id == profile.id)
-        .order_by(col(SeekerNeed.code))
-    ).all()
-    needs = [
-        NeedPublic(code=n.code, level=n.level, label_zh=a.label_zh, label_en=a.label_en)
-        for n, a in rows
+    return profiles_to_public(session, [profile])[0]
+
+
+def profiles_to_public(
+    session: Session, profiles: list[SeekerProfile]
+) -> list[SeekerProfilePublic]:
+    """Profiles with their needs, loaded in two queries for the whole list."""
+    needs = labelled_codes(
+        session,
+        session.exec(
+            select(col(SeekerNeed.seeker_id), col(SeekerNeed.code), col(SeekerNeed.level)).where(
+                col(SeekerNeed.seeker_id).in_([p.id for p in profiles])
+            )
+        ).all(),
+        "level",
+    )
+    return [
+        SeekerProfilePublic.model_validate(p, update={"needs": needs.get(p.id, [])})
+        for p in profiles
     ]
-    return SeekerProfilePublic.model_validate(profile, update={"needs": needs})
 
 
 def create_profile(session: Session, principal: Principal, data: SeekerProfileIn) -> SeekerProfile:
