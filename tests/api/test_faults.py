@@ -2,7 +2,11 @@
 database; the SMTP server and the webhook gateway down, failing, then back."""
 
 import contextlib
+import os
+import shutil
 import socket
+import sqlite3
+import subprocess
 import threading
 import time
 import uuid
@@ -19,7 +23,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from api import scheduler
@@ -28,11 +34,13 @@ from api.main import create_app
 from api.services import delivery, digests, outbox
 from api.services.digests import JobContext
 from api.settings import Settings
-from models import Account, Employer, Outbox
+from api.web.core import LANG_COOKIE
+from models import Account, Employer, Outbox, PushPreference
 from models.base import OutboxStatus, Role, utcnow
 from tests import factories as f
 from tests.api.test_push import free_port, rows, set_prefs, world
 from tests.conftest import PG_URL, TEST_SECRET
+from tests.web.conftest import csrf_token, login
 
 
 class TcpProxy:
@@ -170,8 +178,251 @@ def test_read_only_sqlite_is_a_clear_error(tmp_path: Path) -> None:
         assert c.get("/centres").status_code == 200
         r = c.post("/employers", headers=h, json={"name": "x", "uscc": f.uscc(5)})
         assert r.status_code == 503
-        assert "read-only" in r.json()["detail"]
+        assert "read-only" in r.json()["detail"] and r.json()["reason"] == "read_only"
+        assert c.get("/employers", headers=h).status_code == 200
     ro.dispose()
+
+
+# --- a full disk and a read-only disk under the SQLite default ----------------------------------
+
+
+def _run(*command: str) -> bool:
+    try:
+        return subprocess.run(command, capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def _unmount(path: Path) -> None:
+    if not _run("umount", str(path)):
+        _run("umount", "-l", str(path))  # a straggling descriptor: detach now, free later
+
+
+def _sqlite_settings(path: Path) -> Settings:
+    return Settings(
+        environment="test",
+        secret_key=TEST_SECRET,  # type: ignore[arg-type]
+        database_url=f"sqlite:///{path}",
+        embedding_model="hashing",
+        index_poll_seconds=0,
+        scheduler_enabled=False,
+    )
+
+
+class FullDisk:
+    """A database file on a disk that can be filled up and emptied again."""
+
+    def __init__(self, path: Path, kind: str) -> None:
+        self.path, self.kind = path, kind
+        self.filler = path.with_name("filler")
+        self.max_pages = 1 << 30
+
+    def fill(self) -> None:
+        # The write-ahead log is reused from its start after a checkpoint, so a full disk
+        # only stops a write that needs new space: start from an empty log, as after a
+        # checkpoint, then take every free byte.
+        with contextlib.closing(sqlite3.connect(self.path)) as con:
+            assert con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0
+            pages = con.execute("PRAGMA page_count").fetchone()[0]
+        if self.kind == "max_page_count":
+            self.max_pages = pages
+            return
+        with open(self.filler, "wb") as out, contextlib.suppress(OSError):  # ENOSPC
+            while True:
+                out.write(b"\0" * 65536)
+                out.flush()
+        assert shutil.disk_usage(self.path.parent).free < 8192
+
+    def free(self) -> None:
+        self.max_pages = 1 << 30
+        self.filler.unlink(missing_ok=True)
+
+
+@pytest.fixture(params=["tmpfs", "max_page_count"])
+def full_disk(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FullDisk]:
+    """A real small disk (a 4 MB tmpfs, needs root and mount; skipped where impossible), and
+    everywhere SQLite's own page limit, which fails writes the same way (SQLITE_FULL)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = False
+    if request.param == "tmpfs":
+        if os.geteuid() != 0 or not _run(
+            "mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)
+        ):
+            pytest.skip("cannot mount a small tmpfs here (needs root)")
+        mounted = True
+    try:
+        yield FullDisk(disk / "jobmatch.db", request.param)
+    finally:
+        if mounted:
+            _unmount(disk)
+
+
+def test_a_full_disk_is_a_clear_error_reads_go_on_and_writes_return(full_disk: FullDisk) -> None:
+    path = full_disk.path
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    if full_disk.kind == "max_page_count":
+
+        @event.listens_for(engine, "connect")
+        def _limit(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.execute(f"PRAGMA max_page_count={full_disk.max_pages}")
+
+    settings = _sqlite_settings(path)
+    with Session(engine) as s:
+        account = f.account(s, Role.admin, centre_code=None)
+        email, admin = account.email, f.headers(s, settings, account)
+    with TestClient(create_app(settings, engine), raise_server_exceptions=False) as c:
+
+        def create(n: int, name: str, **extra: Any) -> Any:
+            body = {"name": name, "uscc": f.uscc(n), **extra}
+            return c.post("/employers", headers=admin, json=body)
+
+        def save_push_settings() -> Any:
+            token = csrf_token(c, "/preferences/pushes")
+            form = {"csrf_token": token, "version": "0", "enabled": "yes", "frequency": "daily"}
+            form |= {"min_score": "70", "trainings": "no"}
+            return c.post("/preferences/pushes", data=form, follow_redirects=False)
+
+        committed = ["满之前 Before the disk filled"]
+        assert create(1, committed[0]).status_code == 201
+        login(c, email)  # a web page, too
+        full_disk.fill()
+        if full_disk.kind == "max_page_count":
+            engine.pool.dispose()  # the limit is per connection
+        # Writes that still fit in free space inside the file succeed; then each is refused.
+        refused = []
+        for n in range(2, 60):
+            name = f"满 {n} full " + "长" * 150
+            r = create(n, name, address="地址 address " * 15)
+            if r.status_code == 201:
+                assert not refused, "a write after a refused one"
+                committed.append(name)
+                continue
+            assert r.status_code == 507, r.text
+            refused.append(r)
+            if len(refused) == 3:
+                break
+        assert len(refused) == 3
+        for r in refused:
+            body = r.json()
+            assert body["error"] == "insufficient_storage" and body["reason"] == "disk_full"
+            assert "disk is full" in body["detail"] and int(r.headers["Retry-After"]) > 0
+        if full_disk.kind == "tmpfs":  # (under a page limit, a small row may still fit)
+            form = save_push_settings()  # a form: a page that says so, in the reader's language
+            assert form.status_code == 507 and "存储空间已满" in form.text, form.text
+            assert form.headers["content-type"].startswith("text/html")
+        page = c.get("/employers", headers=admin, params={"limit": 100})  # reading goes on
+        assert page.status_code == 200
+        assert sorted(e["name"] for e in page.json()["items"]) == sorted(committed)
+        assert c.get("/health").status_code == 200
+        full_disk.free()
+        if full_disk.kind == "max_page_count":
+            engine.pool.dispose()
+        committed.append("空间恢复后 After space returned")
+        assert create(99, committed[-1]).status_code == 201
+        assert save_push_settings().status_code == 303
+    engine.dispose()
+    with contextlib.closing(sqlite3.connect(path)) as con:
+        assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        names = {n for (n,) in con.execute("SELECT name FROM employer")}
+    assert names == set(committed)  # every acknowledged write, nothing refused
+
+
+def test_pages_say_in_words_when_changes_cannot_be_stored(
+    client: TestClient, session: Session, engine: Engine
+) -> None:
+    acc = f.account(session, Role.seeker)
+    login(client, acc.email)
+    token = csrf_token(client, "/preferences/pushes")
+    form = {"csrf_token": token, "version": "0", "enabled": "yes", "frequency": "daily"}
+    form |= {"min_score": "70", "trainings": "no"}
+    for message, status, words in (
+        ("database or disk is full", 507, ("存储空间已满", "The storage is full")),
+        ("attempt to write a readonly database", 503, ("现在无法保存更改", "cannot be stored")),
+    ):
+
+        def fail(_conn: object, message: str = message) -> None:
+            raise OperationalError("COMMIT", {}, sqlite3.OperationalError(message))
+
+        event.listen(engine, "commit", fail)
+        try:
+            zh = client.post("/preferences/pushes", data=form, follow_redirects=False)
+            client.cookies.set(LANG_COOKIE, "en")  # the language switch
+            en = client.post("/preferences/pushes", data=form, follow_redirects=False)
+            client.cookies.delete(LANG_COOKIE)
+        finally:
+            event.remove(engine, "commit", fail)
+        for r, text in zip((zh, en), words, strict=True):
+            assert r.status_code == status and text in r.text, r.text
+            assert r.headers["content-type"].startswith("text/html") and "Retry-After" in r.headers
+    assert session.exec(select(PushPreference)).first() is None
+    assert client.post("/preferences/pushes", data=form, follow_redirects=False).status_code == 303
+
+
+@pytest.fixture
+def read_only_disk(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
+    """A folder and a view of it that is a read-only bind mount until made writable."""
+    data, view = tmp_path / "data", tmp_path / "view"
+    data.mkdir()
+    view.mkdir()
+    if os.geteuid() != 0 or not _run("mount", "--bind", str(data), str(view)):
+        pytest.skip("cannot bind-mount here (needs root)")
+    try:
+        yield data, view
+    finally:
+        _unmount(view)
+
+
+def test_read_only_disk_after_a_crash_serves_reads_refuses_writes_and_recovers(
+    read_only_disk: tuple[Path, Path], tmp_path: Path
+) -> None:
+    data, view = read_only_disk
+    # The service writes, then dies without closing the database: a copy of its files taken
+    # while it is idle is that crash image, committed rows still in the write-ahead log.
+    first = tmp_path / "first" / "jobmatch.db"
+    engine = make_engine(f"sqlite:///{first}")
+    upgrade(engine)
+    settings = _sqlite_settings(view / "jobmatch.db")
+    with Session(engine) as s:
+        admin = f.headers(s, settings, f.account(s, Role.admin, centre_code=None))
+    names = ["崩溃前一 Before the crash 1", "崩溃前二 Before the crash 2"]
+    with TestClient(create_app(settings, engine), raise_server_exceptions=False) as c:
+        for n, name in enumerate(names):
+            body = {"name": name, "uscc": f.uscc(n + 1)}
+            assert c.post("/employers", headers=admin, json=body).status_code == 201
+        for part in first.parent.iterdir():
+            shutil.copy(part, data / part.name)
+    engine.dispose()
+    assert (data / "jobmatch.db-wal").stat().st_size > 0
+    assert _run("mount", "-o", "remount,ro,bind", str(view))
+
+    engine = make_engine(settings.database_url)
+    with TestClient(create_app(settings, engine), raise_server_exceptions=False) as c:
+        page = c.get("/employers", headers=admin)
+        assert page.status_code == 200
+        assert sorted(e["name"] for e in page.json()["items"]) == sorted(names)
+        r = c.post("/employers", headers=admin, json={"name": "只读 read-only", "uscc": f.uscc(7)})
+        assert r.status_code == 503, r.text
+        assert r.json()["reason"] == "read_only" and "read-only" in r.json()["detail"]
+        assert int(r.headers["Retry-After"]) > 0
+        assert c.get("/health").status_code == 200
+
+        assert _run("mount", "-o", "remount,rw,bind", str(view))
+        # A connection opened while the disk was read-only stays read-only: its first refused
+        # write drops it, and the service writes again without a restart.
+        statuses = []
+        for n in range(8, 11):
+            body = {"name": f"恢复后 After {n}", "uscc": f.uscc(n)}
+            statuses.append(c.post("/employers", headers=admin, json=body).status_code)
+            if statuses[-1] == 201:
+                break
+        assert statuses[-1] == 201 and len(statuses) <= 2, statuses
+    engine.dispose()
+    with contextlib.closing(sqlite3.connect(data / "jobmatch.db")) as con:
+        assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        stored = {n for (n,) in con.execute("SELECT name FROM employer")}
+    assert stored == {*names, f"恢复后 After {7 + len(statuses)}"}
 
 
 # --- the SMTP server and the webhook gateway down, failing, then back ---------------------------
