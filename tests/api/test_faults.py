@@ -1,12 +1,15 @@
 """Faults: the database going away and coming back; a full disk and a read-only SQLite
 database; the SMTP server and the webhook gateway down, failing, then back."""
 
+import asyncio
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -38,6 +41,7 @@ from api.web.core import LANG_COOKIE
 from models import Account, Employer, Outbox, PushPreference
 from models.base import OutboxStatus, Role, utcnow
 from tests import factories as f
+from tests.api.test_jobs import ROOT, env_for
 from tests.api.test_push import free_port, rows, set_prefs, world
 from tests.conftest import PG_URL, TEST_SECRET
 from tests.web.conftest import csrf_token, login
@@ -438,6 +442,19 @@ class MailServer:
         self.accepted: list[EmailMessage] = []
         self.refused: list[str] = []
         self.controller: Controller | None = None
+        self.hold = False  # keep the first sender waiting after its RCPT, until released
+        self.held = threading.Event()
+        self.release = threading.Event()
+
+    async def handle_RCPT(  # noqa: N802
+        self, _server: Any, _session: Any, envelope: Any, address: str, _options: Any
+    ) -> str:
+        if self.hold and not self.held.is_set():
+            self.held.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.05)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802
         mail = message_from_bytes(envelope.content)
@@ -452,6 +469,7 @@ class MailServer:
         self.controller.start()
 
     def stop(self) -> None:
+        self.release.set()
         if self.controller is not None:
             self.controller.stop()
             self.controller = None
@@ -680,3 +698,45 @@ def test_pushes_past_the_retry_limit_are_failed_for_admins_then_sent_once(
     assert [str(m["To"]) for m in mail_server.accepted] == [a.email]
     assert gateway.accepted() == Counter({str(errors[b.id]["id"]): 1})
     assert client.get("/admin/pushes", headers=admin).json()["total"] == 0
+
+
+def test_a_worker_killed_mid_delivery_loses_nothing_and_sends_each_push_once(
+    client: TestClient,
+    session: Session,
+    settings: Settings,
+    engine: Engine,
+    mail_server: MailServer,
+    gateway: Gateway,
+) -> None:
+    settings = push_settings(settings, mail_server, gateway)
+    seekers = [a for a, _ in digest_for(client, session, settings, engine, [["email"]] * 3)]
+    mail_server.hold = True
+    mail_server.start()
+    env = env_for(
+        engine,
+        JOBMATCH_SMTP_HOST="127.0.0.1",
+        JOBMATCH_SMTP_PORT=str(mail_server.port),
+        JOBMATCH_SMTP_TIMEOUT_SECONDS="60",
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "jobs", "run", "deliver"], env=env, cwd=ROOT
+    )
+    try:
+        assert mail_server.held.wait(90), "the worker never started sending"
+        worker.send_signal(signal.SIGKILL)  # in the middle of its first e-mail
+        worker.wait(10)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    mail_server.release.set()
+    claimed = rows(session)
+    assert len(claimed) == 3 and all(r.status == OutboxStatus.pending for r in claimed)
+    assert all(r.attempts == 1 and r.next_attempt_at is not None for r in claimed)
+    lease_end = max(r.next_attempt_at for r in claimed if r.next_attempt_at is not None)
+
+    # Another worker leaves them alone while the dead one's lease runs, then sends them.
+    assert deliver_at(engine, settings, lease_end - timedelta(seconds=1))["delivered"] == 0
+    assert deliver_at(engine, settings, lease_end)["delivered"] == 3
+    assert deliver_at(engine, settings, lease_end + timedelta(days=1))["delivered"] == 0
+    assert sorted(str(m["To"]) for m in mail_server.accepted) == sorted(a.email for a in seekers)
+    assert all(r.status == OutboxStatus.delivered for r in rows(session))
