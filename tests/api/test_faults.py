@@ -378,6 +378,25 @@ def read_only_disk(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
         _unmount(view)
 
 
+def test_a_closed_database_on_a_read_only_disk_cannot_start_and_says_why(
+    read_only_disk: tuple[Path, Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    # Closed cleanly, a WAL database has no shared-memory index, and SQLite cannot make one
+    # on a read-only disk: not even reading is possible, so the service refuses to start.
+    data, view = read_only_disk
+    engine = make_engine(f"sqlite:///{data / 'jobmatch.db'}")
+    upgrade(engine)
+    engine.dispose()
+    assert sorted(p.name for p in data.iterdir()) == ["jobmatch.db"]
+    assert _run("mount", "-o", "remount,ro,bind", str(view))
+    settings = _sqlite_settings(view / "jobmatch.db")
+    engine = make_engine(settings.database_url)
+    with pytest.raises(OperationalError), TestClient(create_app(settings, engine)):
+        pass
+    engine.dispose()
+    assert "cannot start: the database file cannot be opened" in caplog.text
+
+
 def test_read_only_disk_after_a_crash_serves_reads_refuses_writes_and_recovers(
     read_only_disk: tuple[Path, Path], tmp_path: Path
 ) -> None:
