@@ -1,6 +1,8 @@
 """Engine, sessions and migrations. Nothing here runs at import time."""
 
+import gc
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,7 +11,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, ExceptionContext
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
@@ -49,6 +51,29 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) ->
             # Read-only work asks for DEFERRED (see read_only), which takes no write lock.
             mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
             conn.exec_driver_sql(f"BEGIN {mode}")
+
+        reopen = threading.Event()
+
+        @event.listens_for(engine, "handle_error")
+        def _reopen_when_read_only(context: ExceptionContext) -> None:
+            # A connection that SQLite opened while the file or its disk was read-only stays
+            # read-only after the disk is writable again, and so does every connection that
+            # shares its shared-memory index: drop this one and close the idle ones, so the
+            # next request opens the file anew and the service recovers by itself.
+            if "readonly" in str(context.original_exception).lower():
+                context.is_disconnect = True
+                reopen.set()
+                if context.engine is not None:
+                    context.engine.pool.dispose()
+
+        @event.listens_for(engine, "do_connect")
+        def _collect_closed(*_args: Any) -> None:
+            # A closed sqlite3 connection is only really closed once its cached statements
+            # are freed, and those sit in a reference cycle: collect them before opening anew,
+            # or the new connection shares the old read-only shared-memory index.
+            if reopen.is_set():
+                reopen.clear()
+                gc.collect()
 
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)

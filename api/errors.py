@@ -75,6 +75,14 @@ class TooManyRequests(DomainError):
 
 class ServiceUnavailable(DomainError):
     code = "service_unavailable"
+    retry_after = 5
+
+
+class InsufficientStorage(ServiceUnavailable):
+    """The database's disk is full: changes fail until space is freed; reading goes on."""
+
+    code = "insufficient_storage"
+    retry_after = 60
 
 
 class FieldError(BaseModel):
@@ -92,6 +100,7 @@ class ErrorBody(BaseModel):
     detail: str
     field: str | None = None
     errors: list[FieldError] | None = None
+    reason: str | None = None  # why the database cannot serve (503, 507): disk_full, read_only…
 
 
 def document_errors(app: FastAPI) -> None:
@@ -128,6 +137,7 @@ STATUS: dict[type[DomainError], int] = {
     InvalidState: 409,
     InvalidInput: 422,
     TooManyRequests: 429,
+    InsufficientStorage: 507,
     ServiceUnavailable: 503,
 }
 
@@ -147,33 +157,94 @@ def _domain_response(exc: DomainError) -> JSONResponse:
     if isinstance(exc, NotAuthenticated):
         headers["WWW-Authenticate"] = "Bearer"
     if isinstance(exc, ServiceUnavailable):
-        headers["Retry-After"] = "5"
+        headers["Retry-After"] = str(exc.retry_after)
     body = error_body(exc.code, exc.detail, field=exc.field, **jsonable_encoder(exc.extra))
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-_UNAVAILABLE_HINTS = {
-    "locked": "the database is busy; try again",
-    "busy": "the database is busy; try again",
-    "readonly": "the database is read-only; nothing was changed",
-    "read-only": "the database is read-only; nothing was changed",
-    "disk": "the database's disk is full or failing; nothing was changed",
-    "full": "the database's disk is full; nothing was changed",
-    "connect": "the database is unavailable; try again",
-    "server closed": "the database is unavailable; try again",
-    "terminat": "the database is unavailable; try again",
+# Errors of the database's availability, by machine-readable reason: (detail, disk is full).
+_REASONS = {
+    "disk_full": (
+        "the database's disk is full; nothing was changed, reading still works; "
+        "try again once space is freed",
+        True,
+    ),
+    "read_only": ("the database is read-only; nothing was changed, reading still works", False),
+    "disk_error": ("the database's disk failed to read or write; nothing was changed", False),
+    "cannot_open": (
+        "the database file cannot be opened (missing, unreadable or on a read-only disk)",
+        False,
+    ),
+    "busy": ("the database is busy; try again", False),
+    "unavailable": ("the database is unavailable; try again", False),
+    "connection_lost": ("the database connection was lost; try again", False),
 }
+
+# PostgreSQL's SQLSTATE codes of such errors.
+_SQLSTATES = {
+    "53100": "disk_full",
+    "25006": "read_only",
+    "55P03": "busy",
+    "57014": "busy",  # statement timeout
+    "53300": "unavailable",  # too many connections
+    "57P01": "unavailable",  # the server is shutting down
+    "57P02": "unavailable",
+    "57P03": "unavailable",  # the server is starting up
+}
+
+# Fragments of driver messages (SQLite's have no codes in Python 3.11), first match wins.
+_HINTS = (
+    ("database or disk is full", "disk_full"),
+    ("no space left", "disk_full"),
+    ("readonly", "read_only"),
+    ("read-only", "read_only"),
+    ("disk i/o error", "disk_error"),
+    ("unable to open database", "cannot_open"),
+    ("locked", "busy"),
+    ("busy", "busy"),
+    ("connect", "unavailable"),
+    ("server closed", "unavailable"),
+    ("terminat", "unavailable"),
+)
 
 
 def _unavailable_reason(exc: DBAPIError) -> str | None:
-    """A reason to answer 503 for errors of the database's availability, else None (a bug)."""
-    if exc.connection_invalidated:
-        return "the database connection was lost; try again"
+    """The reason (a `_REASONS` key) of an error of the database's availability, else None."""
+    state = getattr(exc.orig, "sqlstate", None)
+    if state in _SQLSTATES:
+        return _SQLSTATES[state]
+    if isinstance(state, str) and state.startswith("08"):  # connection exceptions
+        return "unavailable"
     message = str(exc.orig).lower()
-    for hint, reason in _UNAVAILABLE_HINTS.items():
+    for hint, reason in _HINTS:
         if hint in message:
             return reason
+    if exc.connection_invalidated:
+        return "connection_lost"
     return None
+
+
+def unavailable_error(exc: DBAPIError) -> ServiceUnavailable | None:
+    """The domain error for an error of the database's availability; None for other errors
+    (those are bugs)."""
+    reason = _unavailable_reason(exc)
+    if reason is None:
+        return None
+    detail, storage = _REASONS[reason]
+    cls = InsufficientStorage if storage else ServiceUnavailable
+    return cls(detail, reason=reason)
+
+
+def database_error_response(exc: DBAPIError) -> JSONResponse:
+    """503 or 507 with the reason for errors of the database's availability, else 500."""
+    error = unavailable_error(exc)
+    if error is None:
+        log.error("database error: %s", type(exc.orig).__name__)
+        return JSONResponse(
+            error_body("database_error", "the request could not be stored"), status_code=500
+        )
+    log.warning("database unavailable: %s", error.extra["reason"])
+    return _domain_response(error)
 
 
 def _loc_to_field(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -275,11 +346,4 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _dbapi(_request: Request, exc: DBAPIError) -> JSONResponse:
-        reason = _unavailable_reason(exc)
-        if reason is None:
-            log.error("database error: %s", type(exc.orig).__name__)
-            return JSONResponse(
-                error_body("database_error", "the request could not be stored"), status_code=500
-            )
-        log.warning("database unavailable: %s", reason)
-        return _domain_response(ServiceUnavailable(reason))
+        return database_error_response(exc)

@@ -8,10 +8,11 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from api.db import make_engine
 from api.deps import PUBLIC, SessionDep
-from api.errors import document_errors, install_error_handlers
+from api.errors import document_errors, install_error_handlers, unavailable_error
 from api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from api.routers import (
     auth,
@@ -44,7 +45,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
         )
         app.state.limiter = RateLimiter(app.state.engine)
-        app.state.match_index = build_match_index(settings, app.state.engine)
+        try:
+            app.state.match_index = build_match_index(settings, app.state.engine)
+        except DBAPIError as exc:
+            error = unavailable_error(exc)
+            if error is not None:  # say why in one line before the traceback
+                log.critical("cannot start: %s", error.detail)
+            raise
         app.state.scheduler = _start_scheduler(settings, app.state.engine, app.state.match_index)
         try:
             yield

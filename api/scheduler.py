@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 
 def _deliver(ctx: JobContext) -> dict[str, Any]:
-    return delivery.deliver_due(ctx.engine, ctx.settings).as_dict()
+    return delivery.deliver_due(ctx.engine, ctx.settings, clock=ctx.clock).as_dict()
 
 
 @dataclass(frozen=True)

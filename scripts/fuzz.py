@@ -1,7 +1,9 @@
-"""Long fuzzing run: every JSON operation, as every role and as nobody, with schemathesis.
+"""Long fuzzing run: every JSON operation, as every role and as nobody, with schemathesis;
+then its stateful mode: sequences of calls in which ids from one answer feed the next call
+(links inferred from the schema), as every role and as nobody.
 
 Prints each failure (operation, check, a curl line to reproduce) and, as its last line, one
-JSON object with `requests` and `failures`.
+JSON object with `requests`, `failures`, `stateful_requests` and `stateful_failures`.
 """
 
 import argparse
@@ -51,9 +53,36 @@ def fuzz_operation(op: Any, headers: list[dict[str, str]], counts: dict[str, int
     run()
 
 
+def fuzz_stateful(schema: Any, headers: list[dict[str, str]], counts: dict[str, int],
+                  sequences: int, steps: int) -> None:
+    """Stateful sequences as each caller in turn; a failing sequence is counted and reported
+    (hypothesis stops that caller's run at its first failure, shrunk)."""
+    base = schema.exclude(tag="pages").as_state_machine()
+    for h in headers:
+
+        class Machine(base):  # type: ignore[misc,valid-type]
+            def get_call_kwargs(self, case: Any, h: dict[str, str] = h) -> dict[str, Any]:
+                return {"headers": h}
+
+            def after_call(self, response: Any, case: Any) -> None:
+                counts["stateful_requests"] += 1
+
+        try:
+            Machine.run(settings=hsettings(max_examples=sequences, stateful_step_count=steps,
+                                           deadline=None, database=None,
+                                           suppress_health_check=list(HealthCheck)))
+        except Exception as exc:  # noqa: BLE001 - failures found by schemathesis' checks
+            counts["stateful_failures"] += 1
+            who = "nobody" if not h else "a role"
+            print(f"FAIL stateful as {who}: {str(exc)[:1500]}", file=sys.stderr)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--examples", type=int, default=50, help="examples per operation")
+    parser.add_argument("--sequences", type=int, default=50,
+                        help="stateful sequences per caller (0: skip the stateful mode)")
+    parser.add_argument("--steps", type=int, default=10, help="calls per stateful sequence")
     parser.add_argument("--database-url", default="", help="default: a fresh SQLite file")
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix="jobmatch-fuzz-")
@@ -79,7 +108,7 @@ def main() -> None:
             headers.append({"Authorization": f"Bearer {token}"})
         session.commit()
     app = create_app(settings, engine)
-    counts = {"requests": 0, "failures": 0}
+    counts = {"requests": 0, "failures": 0, "stateful_requests": 0, "stateful_failures": 0}
     with TestClient(app):
         schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=CONFIG)
         for result in schema.get_all_operations():
@@ -91,6 +120,8 @@ def main() -> None:
             except Exception as exc:  # noqa: BLE001 - failures found by schemathesis' checks
                 counts["failures"] += 1
                 print(f"FAIL {op.method.upper()} {op.path}: {str(exc)[:800]}", file=sys.stderr)
+        if args.sequences > 0:
+            fuzz_stateful(schema, headers, counts, args.sequences, args.steps)
     print(json.dumps(counts))
 
 

@@ -214,18 +214,25 @@ def deliver_due(
     settings: Settings,
     *,
     now: datetime | None = None,
+    clock: Callable[[], datetime] | None = None,
     batch: int = 100,
     max_batches: int | None = None,
     sender: Sender | None = None,
 ) -> Outcome:
-    """Deliver every due pending push; returns what happened."""
+    """Deliver every due pending push; returns what happened.
+
+    One clock (``clock``, or a fixed ``now``, else the real time) decides which rows are due,
+    quiet hours, the next attempt's time and the delivery time, so tests move through
+    backoff periods without sleeping.
+    """
+    tick: Callable[[], datetime] = clock or ((lambda: now) if now is not None else utcnow)
     send = sender or _default_sender(settings)
     lease = timedelta(seconds=settings.push_lease_seconds)
     zone = outbox.local_zone(settings.timezone)
     result = Outcome()
     done_batches = 0
     while max_batches is None or done_batches < max_batches:
-        moment = now or utcnow()
+        moment = tick()
         with session_scope(engine) as session:
             rows = outbox.claim_due(session, now=moment, limit=batch, lease=lease)
             recipients = _recipients(session, sorted({r.recipient_id for r in rows}))
@@ -234,7 +241,7 @@ def deliver_due(
         done_batches += 1
         for row in rows:
             _deliver_one(
-                engine, settings, row, recipients.get(row.recipient_id), send, zone, result
+                engine, settings, row, recipients.get(row.recipient_id), send, zone, result, tick
             )
     return result
 
@@ -247,12 +254,13 @@ def _deliver_one(
     send: Sender,
     zone: Any,
     result: Outcome,
+    tick: Callable[[], datetime],
 ) -> None:
     row_id, attempts = row.id or 0, row.attempts
     payload = dict(row.payload)
     sent = set(payload.get(outbox.SENT, []))
     todo = [c for c in wanted_channels(recipient, settings) if c not in sent]
-    moment = utcnow()
+    moment = tick()
     if todo and recipient is not None:
         quiet_end = preferences.quiet_until(recipient.pref, moment, zone)
         if quiet_end is not None:
@@ -275,7 +283,7 @@ def _deliver_one(
     payload[outbox.SENT] = sorted(sent)
     with session_scope(engine) as session:
         if not errors:
-            outbox.mark_delivered(session, row_id, attempts, payload, utcnow())
+            outbox.mark_delivered(session, row_id, attempts, payload, tick())
             result.delivered += 1
             return
         error = "; ".join(errors)
@@ -289,6 +297,6 @@ def _deliver_one(
                 attempts, settings.push_backoff_seconds, settings.push_backoff_max_seconds
             )
             outbox.mark_retry(
-                session, row_id, attempts, payload, error=error, next_at=utcnow() + wait
+                session, row_id, attempts, payload, error=error, next_at=tick() + wait
             )
             result.retried += 1

@@ -18,7 +18,13 @@ from sqlmodel import Session
 
 from api.db import discard
 from api.deps import SAFE_METHODS, Principal, SessionDep, SettingsDep, request_id
-from api.errors import STATUS, DomainError, NotAuthenticated, TooManyRequests
+from api.errors import (
+    STATUS,
+    DomainError,
+    NotAuthenticated,
+    ServiceUnavailable,
+    TooManyRequests,
+)
 from api.services import auth as auth_service
 from api.services import outbox
 from api.web import csrf
@@ -261,7 +267,10 @@ def error_page(request: Request, exc: DomainError) -> Response:
     status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
     if isinstance(exc, CsrfFailed):
         status = 400
-    message = {403: "error_403", 404: "error_404", 409: "error_409"}.get(status, "error_other")
+    messages = {403: "error_403", 404: "error_404", 409: "error_409", 503: "error_503"}
+    message = messages.get(status, "error_other")
+    if isinstance(exc, ServiceUnavailable) and exc.extra.get("reason") == "disk_full":
+        message = "error_disk_full"
     if isinstance(exc, CsrfFailed):
         message = "err_form_expired"
     response = render(
@@ -271,7 +280,7 @@ def error_page(request: Request, exc: DomainError) -> Response:
         status_code=status,
         title_key="error_title",
     )
-    if isinstance(exc, TooManyRequests):
+    if isinstance(exc, TooManyRequests | ServiceUnavailable):
         response.headers["Retry-After"] = str(exc.retry_after)
     return response
 

@@ -186,6 +186,16 @@ TEXTS: Final[Mapping[str, tuple[str, str]]] = {
     "error_404": ("找不到这个页面或记录。", "We cannot find this page or record."),
     "error_409": ("这个操作现在不能进行。", "This cannot be done right now."),
     "error_other": ("请稍后再试。", "Please try again later."),
+    "error_503": (
+        "现在无法保存更改，这次提交的内容没有保存。请稍后再试。",
+        "Changes cannot be stored right now, so nothing you sent was saved. "
+        "Please try again later.",
+    ),
+    "error_disk_full": (
+        "存储空间已满，这次提交的内容没有保存。浏览不受影响；请稍后再试，或告诉管理员。",
+        "The storage is full, so nothing you sent was saved. You can still look around; "
+        "please try again later or tell the administrator.",
+    ),
     # --- seeker: profile ---
     "profile_title": ("我的资料", "My profile"),
     "profile_intro": (
