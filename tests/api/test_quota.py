@@ -328,3 +328,23 @@ def test_two_retention_records_at_once_count_one_hire(
     assert sorted(r.status_code for r in results) == [200, 409], [r.text for r in results]
     q = quota(client, w)
     assert q["service_hires"]["confirmed"] == 1 and q["counted"] == 1
+
+
+def test_an_erased_seeker_still_counts_once_without_the_grade(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    w = firm(session, settings, staff=200)
+    sid, hs = seeker(client, session, settings, grade=1)
+    hire(client, w.postings[0], hs, w.he, share=["disability_grade"])
+    assert quota(client, w)["counted"] == 2
+    admin = f.headers(session, settings, f.account(session, Role.admin, centre_code=None))
+    r = client.post(f"/seekers/{sid}/erase", headers=admin, json={"confirm": "ERASE"})
+    assert r.status_code == 204, r.text
+    # The employment stands (the employer keeps its count); the grade went with the person.
+    q = quota(client, w)
+    assert q["service_hires"] == {
+        "confirmed": 1,
+        "counted_as_grade_1_2": 0,
+        "awaiting_confirmation": 0,
+    }
+    assert q["counted"] == 1
