@@ -348,3 +348,33 @@ def test_an_erased_seeker_still_counts_once_without_the_grade(
         "awaiting_confirmation": 0,
     }
     assert q["counted"] == 1
+
+
+def test_two_writers_of_the_figures_at_once_one_wins(
+    app: Any, client: TestClient, session: Session, settings: Settings
+) -> None:
+    w = firm(session, settings, staff=100)
+    cw = f.headers(session, settings, f.account(session, Role.caseworker))
+    url = f"/employers/{w.employer.id}"
+    results = race(
+        app,
+        [
+            ("PATCH", url, w.he, {"version": 1, "disabled_staff_grade_3_4": 2}),
+            ("PATCH", url, cw, {"version": 1, "staff_count": 120}),
+        ],
+    )
+    assert sorted(r.status_code for r in results) == [200, 409], [r.text for r in results]
+    winner = next(r for r in results if r.status_code == 200).json()
+    q = quota(client, w)
+    assert (q["staff_count"], q["declared_grade_3_4"], q["version"]) == (
+        winner["staff_count"],
+        winner["disabled_staff_grade_3_4"],
+        2,
+    )
+    session.rollback()
+    audited = session.exec(
+        select(func.count()).where(
+            col(AuditLog.action) == "employer_updated", AuditLog.object_id == str(w.employer.id)
+        )
+    ).one()
+    assert audited == 1
