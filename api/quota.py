@@ -14,7 +14,8 @@ The rules (design.md, "Domain facts"; the figures are settings, not code):
 - shortfall = max(0, required − counted); meeting or passing the ratio costs nothing and
   earns nothing.
 - fund before reductions = shortfall × the local average yearly wage.
-- reductions (the national tiered collection, 财政部公告2023年第8号, in force 2023–2027):
+- reductions (design.md names none; these are the national tiered collection,
+  财政部公告2023年第8号, in force 2023–2027):
   an employer whose own ratio (counted ÷ staff) reaches reduced_threshold (1%) pays
   share_at_or_above_threshold (50%) of it, one below pays share_below_threshold (90%).
   Set both shares to 1 to collect in full.
