@@ -418,6 +418,10 @@ def load_demo_data(
             name=name,
             uscc=_uscc(rng),
             staff_count=staff,
+            # Disabled staff hired before the service, by rule of thumb (no draw from rng:
+            # the rest of the demo data stays as it was).
+            disabled_staff_grade_1_2=staff // 400,
+            disabled_staff_grade_3_4=staff // 150,
             industry=rng.choice(
                 [
                     "制造业 manufacturing",

@@ -1,5 +1,6 @@
 """Service settings, read from the environment with the JOBMATCH_ prefix."""
 
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -83,6 +84,26 @@ class Settings(BaseSettings):
     # The PostgreSQL advisory lock key the leading worker holds.
     scheduler_lock_key: int = 0x6A6F626D  # "jobm"
     scheduler_standby_poll_seconds: float = Field(default=5.0, gt=0)
+    # --- quota employment (按比例安排残疾人就业; api/quota.py has the rules) ---
+    # The provincial ratio of disabled staff (0.015 = 1.5%; Beijing 0.017).
+    quota_ratio: Decimal = Field(default=Decimal("0.015"), gt=0, le=1, decimal_places=6)
+    # How many a grade 1–2 certificate holder counts as (1: no double counting).
+    quota_severe_weight: int = Field(default=2, ge=1, le=5)
+    # The local average yearly wage in yuan (the statistics bureau's figure for the year).
+    quota_average_wage: Decimal = Field(
+        default=Decimal("120000"), ge=0, le=10_000_000, decimal_places=2
+    )
+    # Employers with at most this many staff pay no fund.
+    quota_exempt_max_staff: int = Field(default=30, ge=0)
+    # Tiered collection: own ratio at or above the threshold pays the first share, below it
+    # the second (both 1: no reductions).
+    quota_reduced_threshold: Decimal = Field(default=Decimal("0.01"), ge=0, le=1, decimal_places=6)
+    quota_share_at_or_above_threshold: Decimal = Field(
+        default=Decimal("0.5"), ge=0, le=1, decimal_places=4
+    )
+    quota_share_below_threshold: Decimal = Field(
+        default=Decimal("0.9"), ge=0, le=1, decimal_places=4
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "Settings":
@@ -90,6 +111,10 @@ class Settings(BaseSettings):
             raise ValueError("JOBMATCH_SECRET_KEY must be set to a non-default secret outside dev")
         if len(self.secret_key.get_secret_value()) < 32:
             raise ValueError("JOBMATCH_SECRET_KEY must be at least 32 characters")
+        if self.quota_reduced_threshold > self.quota_ratio:
+            raise ValueError(
+                "JOBMATCH_QUOTA_REDUCED_THRESHOLD must not exceed JOBMATCH_QUOTA_RATIO"
+            )
         return self
 
 

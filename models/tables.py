@@ -212,6 +212,10 @@ class EmployerBase(SQLModel):
     name: str = Field(max_length=200)
     uscc: str = Field(max_length=18, unique=True, index=True)  # 统一社会信用代码
     staff_count: int = Field(default=0, ge=0, le=10_000_000)
+    # Disabled staff employed other than through this service, as counts only (never per
+    # person): holders of a grade 1–2 certificate, and of a grade 3–4 one (quota figures).
+    disabled_staff_grade_1_2: int = Field(default=0, ge=0, le=10_000_000)
+    disabled_staff_grade_3_4: int = Field(default=0, ge=0, le=10_000_000)
     industry: str = Field(default="", max_length=100)
     address: str = Field(default="", max_length=200)
     contact_email: str = Field(default="", max_length=254)

@@ -4,10 +4,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from api.deps import Allow, IdPath, PageDep, Principal, SessionDep, StaffUser
+from api.deps import Allow, IdPath, PageDep, Principal, SessionDep, SettingsDep, StaffUser
 from api.schemas.common import Page
 from api.schemas.domain import EmployerIn, EmployerPublic, EmployerUpdate
+from api.schemas.quota import QuotaOut
 from api.services import employers as service
+from api.services import quota as quota_service
 from models.base import Role
 
 router = APIRouter(prefix="/employers", tags=["employers"])
@@ -62,6 +64,17 @@ def update_employer(
     """Change an employer's details; send the version you read."""
     employer = service.update_employer(session, principal, employer_id, data)
     return EmployerPublic.model_validate(employer)
+
+
+@router.get("/{employer_id}/quota", response_model=QuotaOut, responses=ERRORS)
+def read_quota(
+    employer_id: IdPath, principal: EmployerOrStaff, session: SessionDep, settings: SettingsDep
+) -> QuotaOut:
+    """The employer's quota position (按比例安排残疾人就业): staff, disabled staff as counted,
+    the ratio, the shortfall and the employment security fund, with the rules and arithmetic
+    used. Your own organisation, or any for staff. Change the figures with PATCH
+    /employers/{id} (staff_count, disabled_staff_grade_1_2, disabled_staff_grade_3_4)."""
+    return quota_service.employer_quota(session, settings, principal, employer_id)
 
 
 @router.post("/{employer_id}/verify", response_model=EmployerPublic, responses=ERRORS)

@@ -29,6 +29,8 @@ from models.tables import (
 )
 
 USCC_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+# The disabled staff an employer declares are among its staff.
+DISABLED_ABOVE_STAFF = "disabled staff cannot outnumber the staff"
 Password = Annotated[str, Field(min_length=10, max_length=128)]
 # What the service accepts as an e-mail address, stated in the schema itself: one @, no spaces,
 # a dot in the domain. Deliverability is checked by mailing, not by guessing.
@@ -70,6 +72,12 @@ class AccountPublic(SQLModel):
 
 
 class EmployerIn(EmployerBase, StrictInput):
+    @model_validator(mode="after")
+    def _disabled_within_staff(self) -> "EmployerIn":
+        if self.disabled_staff_grade_1_2 + self.disabled_staff_grade_3_4 > self.staff_count:
+            raise ValueError(DISABLED_ABOVE_STAFF)
+        return self
+
     @field_validator("uscc")
     @classmethod
     def _uscc(cls, value: str) -> str:
@@ -227,11 +235,20 @@ class EmployerUpdate(StrictInput):
     version: int = Field(ge=1, le=2**31 - 1)
     name: Annotated[str | None, Field(min_length=1, max_length=200)] = None
     staff_count: Annotated[int | None, Field(ge=0, le=10_000_000)] = None
+    disabled_staff_grade_1_2: Annotated[int | None, Field(ge=0, le=10_000_000)] = None
+    disabled_staff_grade_3_4: Annotated[int | None, Field(ge=0, le=10_000_000)] = None
     industry: Annotated[str | None, Field(max_length=100)] = None
     address: Annotated[str | None, Field(max_length=200)] = None
     contact_email: Annotated[str | None, Field(max_length=254)] = None
     lat: Annotated[float | None, Field(ge=-90, le=90)] = None
     lon: Annotated[float | None, Field(ge=-180, le=180)] = None
+
+    @field_validator("staff_count", "disabled_staff_grade_1_2", "disabled_staff_grade_3_4")
+    @classmethod
+    def _count_not_null(cls, value: int | None) -> int:
+        if value is None:  # sent as null: a count is a number; leave it out to keep it
+            raise ValueError("give a number, 0 or more")
+        return value
 
 
 class EmployerPublic(EmployerBase):

@@ -8,6 +8,7 @@ from api.deps import Principal
 from api.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from api.schemas.common import PageParams
 from api.schemas.domain import (
+    DISABLED_ABOVE_STAFF,
     EmployerIn,
     EmployerUpdate,
     OfferIn,
@@ -15,12 +16,15 @@ from api.schemas.domain import (
     PostingPublic,
     PostingUpdate,
 )
+from api.services import audit
 from api.services.common import apply_update, get_or_404, labelled_codes, paginate
 from api.services.seekers import validate_codes
 from models import Employer, Posting, PostingOffer
 from models.base import PostingStatus, Role, WorkMode, utcnow
 
 STAFF = (Role.caseworker, Role.admin)
+# The declared disabled staff (counts only), named in an error that they outnumber the staff.
+QUOTA_COUNTS = ("disabled_staff_grade_1_2", "disabled_staff_grade_3_4")
 
 
 # --- employers -------------------------------------------------------------------------
@@ -58,9 +62,29 @@ def update_employer(
     employer = get_employer(session, principal, employer_id)
     if employer.closed_at is not None:
         raise Conflict("this employer is closed")
+    sent = data.model_fields_set - {"version"}
+    before = {name: getattr(employer, name) for name in sorted(sent)}
     apply_update(employer, data)
+    if employer.disabled_staff_grade_1_2 + employer.disabled_staff_grade_3_4 > employer.staff_count:
+        field = next((n for n in QUOTA_COUNTS if n in sent), "staff_count")
+        raise InvalidInput(DISABLED_ABOVE_STAFF, field=field)
+    changed = {
+        name: [old, getattr(employer, name)]
+        for name, old in before.items()
+        if getattr(employer, name) != old
+    }
     session.add(employer)
     session.flush()
+    if changed:
+        # The quota figures are counts, not people: before and after are kept as they are.
+        audit.record_by(
+            session,
+            principal,
+            "employer_updated",
+            object_type="employer",
+            object_id=employer_id,
+            detail={"changed": changed, "version": employer.version},
+        )
     return employer
 
 

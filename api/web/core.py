@@ -112,6 +112,7 @@ NAV: dict[Role | None, list[tuple[str, str]]] = {
     Role.employer: [
         ("/", "nav_home"),
         ("/employer/organisation", "nav_organisation"),
+        ("/employer/quota", "nav_quota"),
         ("/employer/vacancies", "nav_vacancies"),
         ("/employer/vacancies/new", "nav_new_vacancy"),
         ("/employer/referrals", "nav_received"),

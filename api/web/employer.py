@@ -1,4 +1,5 @@
-"""Employer pages: organisation profile, vacancies with workplace offers, candidates."""
+"""Employer pages: organisation profile, quota position, vacancies with workplace offers,
+candidates."""
 
 from datetime import date, datetime, time
 from typing import Annotated, Any
@@ -8,13 +9,16 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
+from api import quota as quota_rules
 from api.deps import Allow, IdPath, IndexDep, Principal, SessionDep, SettingsDep
 from api.errors import Conflict, DomainError, NotFound
 from api.schemas.common import PageParams
 from api.schemas.domain import EmployerUpdate, PostingIn, PostingUpdate
+from api.schemas.quota import QuotaOut
 from api.services import catalog
 from api.services import employers as employer_service
 from api.services import matches as match_service
+from api.services import quota as quota_service
 from api.settings import Settings
 from api.web.core import (
     PAGE_RESPONSES,
@@ -107,6 +111,112 @@ def save_organisation(
     else:
         return redirect("/employer/organisation", "organisation_saved")
     return _org_page(request, principal, _own_employer(session, principal), form, 422)
+
+
+# --- quota position --------------------------------------------------------------------------
+
+QUOTA_FIELDS = ("staff_count", "disabled_staff_grade_1_2", "disabled_staff_grade_3_4")
+
+
+def _quota_facts(t: Translator, q: QuotaOut) -> list[tuple[str, str]]:
+    """The figures of the position as label and value, in the page's language."""
+    people = t("quota_people")
+    rows = [
+        (t("quota_staff"), f"{q.staff_count}"),
+        (t("quota_disabled_people"), f"{q.disabled_people}"),
+        (t("quota_counted"), f"{q.counted}"),
+        (t("quota_ratio"), quota_rules.percent(q.rules.ratio)),
+        (t("quota_required"), f"{quota_rules.number(q.required)} {people}"),
+        (t("quota_shortfall"), f"{quota_rules.number(q.shortfall)} {people}"),
+        (t("quota_own_ratio"), quota_rules.percent(q.own_ratio)),
+    ]
+    if q.status == "short":
+        rows += [
+            (
+                t("quota_fund_before"),
+                t("quota_yuan", amount=quota_rules.money(q.fund_before_reduction)),
+            ),
+            (t("quota_pay_share"), quota_rules.percent(q.pay_share)),
+        ]
+    rows.append((t("quota_fund"), t("quota_yuan", amount=quota_rules.money(q.fund))))
+    return rows
+
+
+def _quota_page(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    employer: Employer,
+    form: Form,
+    status: int = 200,
+) -> Response:
+    t = _t(request, principal)
+    q = quota_service.employer_quota(session, settings, principal, employer.id or 0)
+    if q.status == "exempt":
+        summary = t("quota_summary_exempt", n=q.rules.exempt_max_staff)
+    elif q.status == "meets":
+        summary = t("quota_summary_meets")
+    else:
+        summary = t(
+            "quota_summary_short",
+            shortfall=quota_rules.number(q.shortfall),
+            amount=quota_rules.money(q.fund),
+        )
+    return render(
+        request,
+        "employer/quota.html",
+        {
+            "form": form,
+            "q": q,
+            "summary": summary,
+            "facts": _quota_facts(t, q),
+            "working": q.working[t.lang],
+            "rule_text": q.rule_text[t.lang],
+        },
+        principal=principal,
+        status_code=status,
+        title_key="quota_title",
+    )
+
+
+@router.get("/quota", response_model=None)
+def quota_page(
+    request: Request, principal: EmployerPage, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """Your quota position: staff, disabled staff as counted, the ratio, the shortfall and
+    the employment security fund, with the rules used; change your figures here."""
+    employer = _own_employer(session, principal)
+    values: dict[str, Any] = {name: str(getattr(employer, name)) for name in QUOTA_FIELDS}
+    values["version"] = str(employer.version)
+    return _quota_page(request, session, settings, principal, employer, Form(values=values))
+
+
+@router.post("/quota", response_model=None)
+def save_quota_figures(
+    request: Request,
+    principal: EmployerPage,
+    session: SessionDep,
+    settings: SettingsDep,
+    form: FormDep,
+) -> Response:
+    t = _t(request, principal)
+    employer = _own_employer(session, principal)
+    try:
+        data = EmployerUpdate.model_validate(
+            {name: optional(form.get(name)) for name in (*QUOTA_FIELDS, "version")}
+        )
+        employer_service.update_employer(session, principal, employer.id or 0, data)
+    except ValidationError as exc:
+        apply_validation(form, t, exc)
+    except DomainError as exc:
+        undo_changes(session, exc)
+        apply_domain(form, t, exc)
+        _stale(form, t, exc)
+    else:
+        return redirect("/employer/quota", "quota_saved")
+    fresh = _own_employer(session, principal)
+    return _quota_page(request, session, settings, principal, fresh, form, 422)
 
 
 # --- vacancies -----------------------------------------------------------------------------

@@ -49,6 +49,7 @@ TEXTS: Final[Mapping[str, tuple[str, str]]] = {
     "nav_trainings": ("培训", "Trainings"),
     "nav_my_data": ("我的数据", "My data"),
     "nav_organisation": ("单位资料", "Organisation"),
+    "nav_quota": ("按比例就业", "Quota position"),
     "nav_vacancies": ("我的岗位", "My vacancies"),
     "nav_new_vacancy": ("发布岗位", "Post a vacancy"),
     "nav_centre_seekers": ("本中心求职者", "Our centre's seekers"),
@@ -358,6 +359,87 @@ TEXTS: Final[Mapping[str, tuple[str, str]]] = {
     # --- employer ---
     "organisation_title": ("单位资料", "Organisation profile"),
     "organisation_saved": ("单位资料已保存。", "The organisation profile is saved."),
+    # --- employer: quota position ---
+    "quota_title": ("按比例安排残疾人就业", "Quota position: employing disabled staff"),
+    "quota_intro": (
+        "单位应按比例安排残疾人就业。差多少人，就要缴纳残疾人就业保障金。"
+        "下面是您单位现在的情况和计算过程。",
+        "Employers must employ disabled staff at a set ratio. An employer that falls short "
+        "pays the employment security fund. Here is where you stand, and how it is worked out.",
+    ),
+    "quota_summary_short": (
+        "还差 {shortfall} 人。按现在的人数，应缴保障金 {amount} 元。",
+        "You are {shortfall} people short. With these figures the fund due is {amount} yuan.",
+    ),
+    "quota_summary_meets": (
+        "已达到安排比例，不需缴纳保障金。",
+        "You meet the ratio. No fund is due.",
+    ),
+    "quota_summary_exempt": (
+        "在职职工不超过 {n} 人，免缴保障金。",
+        "You have {n} staff or fewer, so no fund is due.",
+    ),
+    "quota_position_heading": ("现在的情况", "Where you stand"),
+    "quota_people": ("人", "people"),
+    "quota_yuan": ("{amount} 元", "{amount} yuan"),
+    "quota_staff": ("在职职工", "Staff"),
+    "quota_disabled_people": ("残疾职工（人）", "Disabled staff (people)"),
+    "quota_counted": (
+        "残疾职工（折算，一、二级按规定多算）",
+        "Disabled staff as counted (grade 1–2 count more)",
+    ),
+    "quota_ratio": ("规定比例", "Required ratio"),
+    "quota_required": ("应安排", "Required"),
+    "quota_shortfall": ("差额", "Shortfall"),
+    "quota_own_ratio": ("您单位的比例", "Your own ratio"),
+    "quota_fund_before": ("保障金（减免前）", "Fund before reductions"),
+    "quota_pay_share": ("按此比例缴纳", "Share payable"),
+    "quota_fund": ("应缴保障金", "Fund due"),
+    "quota_hires_heading": ("通过本服务录用的人员", "People hired through this service"),
+    "quota_hires_confirmed": ("已计入（在岗满 90 天）", "Counted (still employed at 90 days)"),
+    "quota_hires_grade_1_2": (
+        "其中按一、二级计算",
+        "Of them, counted as grade 1–2",
+    ),
+    "quota_hires_awaiting": ("已录用，等待满 90 天", "Hired, waiting for 90 days"),
+    "quota_hires_note": (
+        "录用满 90 天后，在“收到的推荐”里记录“仍在岗”，就会计入。"
+        "只有本人同意把残疾等级提供给您单位时，才按一、二级计算；否则按 1 人计算。",
+        "A hire counts once you record on Referrals received that the person is still "
+        "employed after 90 days. A hire counts as grade 1–2 only if the person agreed to "
+        "share the grade with you; otherwise it counts as one.",
+    ),
+    "quota_working_heading": ("计算过程", "How it is worked out"),
+    "quota_rules_heading": ("使用的规则", "The rules used"),
+    "quota_figures_heading": ("修改人数", "Change your figures"),
+    "quota_figures_intro": (
+        "只填人数，不填姓名或其他个人信息。",
+        "Give numbers only: no names or other personal details.",
+    ),
+    "quota_staff_field": ("在职职工人数", "Number of staff"),
+    "quota_staff_hint": ("全部在职职工，包括残疾职工。", "All staff, disabled staff included."),
+    "quota_grade_1_2_field": (
+        "持一、二级残疾人证的职工人数",
+        "Staff holding a grade 1 or 2 disability certificate",
+    ),
+    "quota_grade_3_4_field": (
+        "持三、四级残疾人证的职工人数",
+        "Staff holding a grade 3 or 4 disability certificate",
+    ),
+    "quota_declared_hint": (
+        "不包括通过本服务录用的人员，他们会自动计入。",
+        "Leave out people hired through this service: they are added for you.",
+    ),
+    "quota_save": ("保存人数", "Save figures"),
+    "quota_saved": (
+        "人数已保存，下面是新的计算结果。",
+        "Figures saved. The position below is updated.",
+    ),
+    "err_count": ("请填写人数：0 或更大的整数。", "Enter a number of people: 0 or more."),
+    "err_disabled_above_staff": (
+        "残疾职工人数不能多于在职职工人数。",
+        "Disabled staff cannot outnumber the staff.",
+    ),
     "verified_status": ("核实状态：", "Verification:"),
     "verified_yes": ("已由职康中心核实", "Verified by a service centre"),
     "verified_no": ("尚未核实", "Not verified yet"),
@@ -955,6 +1037,8 @@ SERVICE_MESSAGES: Final[Mapping[str, str]] = {
     "ends_on is before starts_on": "err_dates_order",
     "expires_at is in the past": "err_past",
     "the record was changed since you read it": "err_stale",
+    "give a number, 0 or more": "err_count",
+    "disabled staff cannot outnumber the staff": "err_disabled_above_staff",
     "choose your service centre": "err_choose",
     'use 24-hour local time "HH:MM", e.g. "22:00"': "err_time",
     "give both quiet_start and quiet_end, or neither": "err_quiet_both",

@@ -41,6 +41,7 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/employers"): STAFF,
     ("GET", "/employers/{employer_id}"): EMP_STAFF,
     ("PATCH", "/employers/{employer_id}"): EMP_STAFF,
+    ("GET", "/employers/{employer_id}/quota"): EMP_STAFF,
     ("POST", "/employers/{employer_id}/verify"): STAFF,
     ("POST", "/employers/{employer_id}/close"): EMP_STAFF,
     ("POST", "/postings"): EMP_STAFF,

@@ -36,6 +36,7 @@ CROSS: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/admin/break-glass/seekers/{seeker_id}"): frozenset({A}),
     ("GET", "/employers/{employer_id}"): frozenset({C, A}),
     ("PATCH", "/employers/{employer_id}"): frozenset({C, A}),
+    ("GET", "/employers/{employer_id}/quota"): frozenset({C, A}),
     ("POST", "/employers/{employer_id}/verify"): frozenset({C, A}),
     ("POST", "/employers/{employer_id}/close"): frozenset({C, A}),
     ("GET", "/postings/{posting_id}"): frozenset({S, E, C, A}),  # an open posting is public

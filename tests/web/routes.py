@@ -36,6 +36,8 @@ PAGE_ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/seeker/data/delete"): frozenset({S}),
     ("GET", "/employer/organisation"): frozenset({E}),
     ("POST", "/employer/organisation"): frozenset({E}),
+    ("GET", "/employer/quota"): frozenset({E}),
+    ("POST", "/employer/quota"): frozenset({E}),
     ("GET", "/employer/vacancies"): frozenset({E}),
     ("GET", "/employer/vacancies/new"): frozenset({E}),
     ("POST", "/employer/vacancies/new"): frozenset({E}),

@@ -206,6 +206,7 @@ ROLE_PAGES: dict[str, list[str]] = {
     ],
     "employer": [
         "/employer/organisation",
+        "/employer/quota",
         "/employer/vacancies",
         "/employer/vacancies/new",
         "{edit}",
@@ -391,7 +392,11 @@ def _sent_referral(server: dict[str, Any], employer_email: str) -> int:
         return rid
 
 
-README_SHOTS = {("seeker", "/seeker/matches", "zh"), ("employer", "/employer/vacancies/new", "en")}
+README_SHOTS = {
+    ("seeker", "/seeker/matches", "zh"),
+    ("employer", "/employer/vacancies/new", "en"),
+    ("employer", "/employer/quota", "zh"),
+}
 
 
 def _shot_name(role: str, path: str, lang: str) -> str:
@@ -627,3 +632,45 @@ def test_employer_keyboard_flow_records_a_hire(page: Any, server: dict[str, Any]
     expect_focus(page, "flash", "focus lands on the confirmation")
     assert "已记录录用" in page.inner_text("#flash")
     assert "已录用" in page.inner_text("main")
+
+
+def test_employer_keyboard_flow_updates_the_quota_figures(
+    page: Any, server: dict[str, Any]
+) -> None:
+    """Open the quota position, make a mistake (announced, input kept), fix it and save:
+    the new position is shown with the confirmation focused. Keyboard only; the error state
+    passes axe in both languages."""
+    login_with_keyboard(page, server["logins"]["employer"])
+    tab_to(page, lambda f: f["href"] == "/employer/quota")
+    submit_by_enter(page)
+    assert page.locator("#working-heading").count() == 1
+    tab_to(page, lambda f: f["id"] == "f-staff_count")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("100")
+    tab_to(page, lambda f: f["id"] == "f-disabled_staff_grade_1_2")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("101")
+    tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "保存人数")
+    submit_by_enter(page)
+    expect_focus(page, "error-summary", "the impossible figure is announced")
+    assert page.input_value("#f-staff_count") == "100", "input is kept"
+    for lang in ("en", "zh"):
+        set_language(page, lang)
+        page.reload()
+        check_axe(page, f"employer quota errors [{lang}]")
+        page.screenshot(path=str(SCREENSHOTS / f"employer-quota-errors-{lang}.png"), full_page=True)
+    tab_to(page, lambda f: f["href"] == "#f-disabled_staff_grade_1_2")
+    page.keyboard.press("Enter")
+    assert focused(page)["id"] == "f-disabled_staff_grade_1_2"
+    page.keyboard.press("Control+A")
+    page.keyboard.type("1")
+    tab_to(page, lambda f: f["id"] == "f-disabled_staff_grade_3_4")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("0")
+    tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "保存人数")
+    submit_by_enter(page)
+    expect_focus(page, "flash", "focus lands on the confirmation")
+    # 100 × 1.5% = 1.5 required; 1 grade 1–2 counts 2 → the ratio is met (plus any
+    # confirmed hires of the demo data, which only add to it).
+    assert "已达到安排比例" in page.inner_text("#quota-summary")
+    assert "应安排：100 × 1.5% = 1.5 人" in page.inner_text("main")
