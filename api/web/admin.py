@@ -229,6 +229,12 @@ def switch_rule(
 # --- one rule: change it or add it, and try it first (dry run) ---------------------------------
 
 
+def _failed_words(t: Translator, code: str, descriptions: dict[str, str]) -> str:
+    """A rule a referral does not meet, in plain words ("the employer is not verified")."""
+    key = "rule_failed_" + code
+    return t(key) if t.has(key) else descriptions.get(code) or rule_text(t, code)
+
+
 def _dry_run_view(
     t: Translator, session: Session, settings: Settings, result: DryRunOut
 ) -> dict[str, Any]:
@@ -268,7 +274,7 @@ def _dry_run_view(
                 "decision": item.decision,
                 "actual": item.actual,
                 "changed": item.changed,
-                "failed": [descriptions.get(c) or rule_text(t, c) for c in item.failed],
+                "failed": [_failed_words(t, c, descriptions) for c in item.failed],
             }
         )
     return {
