@@ -45,6 +45,8 @@ def test_admin_switches_changes_tries_and_adds_rules(
 
     # Switch a rule off from the list; a stale version is refused and said so.
     version = _rule(session, "employer_verified").version
+    no_token = {"enabled": "no", "version": str(version)}
+    assert client.post("/manage/rules/employer_verified/switch", data=no_token).status_code == 403
     form = {"csrf_token": token, "enabled": "no", "version": str(version)}
     r = client.post("/manage/rules/employer_verified/switch", data=form, follow_redirects=False)
     assert r.status_code == 303 and "done=rule_switched_off" in r.headers["location"]
@@ -201,3 +203,24 @@ def test_caseworker_changes_a_deadline_with_a_reason(
         )
     ).one()
     assert entry.detail["reason"] == "节假日 holiday"
+
+
+def test_another_centre_cannot_change_the_deadline(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    w = world(session, settings, verified=False)
+    rid = ask(client, w)["id"]
+    other = f.account(session, Role.caseworker, centre_code="binjiang")
+    client.cookies.set("jobmatch_lang", "zh")
+    login(client, other.email)
+    token = csrf_token(client, "/centre/referrals")
+    day = (utcnow() + timedelta(days=6)).strftime("%Y-%m-%d")
+    r = client.post(
+        f"/centre/referrals/{rid}/deadline",
+        data={"csrf_token": token, "deadline_date": day, "deadline_reason": "想改 want to"},
+    )
+    assert r.status_code == 404 and "找不到" in r.text
+    session.rollback()
+    assert not session.exec(
+        select(AuditLog).where(AuditLog.action == "referral_deadline_set")
+    ).all()
