@@ -5,7 +5,6 @@ The rules live in api.services.referrals and api.services.referral_rules; these 
 call them. The vocabulary, centres and staff accounts are in api.web.staff.
 """
 
-import types
 import typing
 from typing import Annotated, Any
 
@@ -64,15 +63,19 @@ def rule_text(t: Translator, code: str, zh: str = "", en: str = "") -> str:
 
 
 def _param_kind(annotation: Any) -> str:
+    """How a parameter is asked for: yes/no, a number, a set of choices, or text."""
     if annotation is bool:
         return "bool"
     if annotation is int:
         return "int"
     if typing.get_origin(annotation) is list:
         return "list"
-    if isinstance(annotation, types.UnionType):
-        return "text"
     return "text"
+
+
+def _param_aliases(code: str) -> dict[str, str]:
+    """Where a service's error about a parameter goes: next to that parameter's field."""
+    return {f"params.{name}": "p_" + name for name in CHECKS[code][0].model_fields}
 
 
 def param_fields(t: Translator, code: str, form: Form) -> list[dict[str, Any]]:
@@ -409,7 +412,7 @@ def update_rule(
             form.values["version"] = str(rule.version)
             form.summary = t("err_rule_changed")
         else:
-            apply_domain(form, t, exc, {"params": "enabled"})
+            apply_domain(form, t, exc, _param_aliases(code))
     else:
         return redirect("/manage/rules", "rule_saved")
     return _rule_form_page(request, session, settings, principal, code, form, rule=rule, status=422)
@@ -496,7 +499,7 @@ def create_rule(
         apply_validation(form, t, exc)
     except DomainError as exc:
         undo_changes(session, exc)
-        apply_domain(form, t, exc, {"params": "enabled"})
+        apply_domain(form, t, exc, _param_aliases(code))
     else:
         return redirect("/manage/rules", "rule_created")
     return _rule_form_page(request, session, settings, principal, code, form, rule=None, status=422)

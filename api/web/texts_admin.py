@@ -87,6 +87,10 @@ ADMIN_TEXTS: dict[str, tuple[str, str]] = {
     ),
     "dry_run_days": ("试算最近多少天的推荐", "Referrals submitted in the last how many days"),
     "dry_run_days_hint": ("1 到 366 天。", "1 to 366 days."),
+    "rule_try_days": (
+        "试算时：看最近多少天提交的推荐",
+        "When trying: referrals submitted in the last how many days",
+    ),
     "dry_run_again": ("重新试算", "Try again"),
     "dry_run_button": ("先试算，不保存", "Try first, without saving"),
     "dry_run_result": ("试算结果", "What these rules would decide"),
