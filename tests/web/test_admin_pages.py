@@ -224,3 +224,12 @@ def test_another_centre_cannot_change_the_deadline(
     assert not session.exec(
         select(AuditLog).where(AuditLog.action == "referral_deadline_set")
     ).all()
+
+
+def test_admin_texts_do_not_shadow_other_texts() -> None:
+    """The admin pages' texts live in their own module; a key in both would hide one."""
+    from api.web.i18n import _CORE_TEXTS
+    from api.web.texts_admin import ADMIN_TEXTS
+
+    assert not set(ADMIN_TEXTS) & set(_CORE_TEXTS)
+    assert all(zh and en for zh, en in ADMIN_TEXTS.values())
