@@ -39,6 +39,7 @@ from api.schemas.referrals import (
     ReferralOut,
     RejectIn,
     RetainedIn,
+    RuleCreate,
     RuleOut,
     RuleUpdate,
     StatsOut,
@@ -336,7 +337,8 @@ def reject_referral(
 def set_deadline(
     referral_id: IdPath, data: DeadlineIn, principal: StaffUser, session: SessionDep
 ) -> ReferralDetail:
-    """Set the review deadline of a referral in the queue."""
+    """Change the review deadline of a referral in the queue: a reason is required and
+    audited; send the `version` you read (a stale one gets 409)."""
     referral = service.set_deadline(session, principal, referral_id, data)
     return service.to_detail(session, referral)
 
@@ -357,6 +359,13 @@ def send_referral(
 def list_rules(principal: StaffUser, session: SessionDep) -> list[RuleOut]:
     """The instant-approval (秒批) rules in force."""
     return service.list_rules(session)
+
+
+@router.post("/referral-rules", status_code=201, response_model=RuleOut, responses=ERRORS)
+def create_rule(data: RuleCreate, principal: AdminUser, session: SessionDep) -> RuleOut:
+    """Put into force a check the service implements that has no rule yet (409 if it has);
+    parameters are checked and defaults filled in."""
+    return service.create_rule(session, principal, data)
 
 
 @router.patch("/referral-rules/{code}", response_model=RuleOut, responses=ERRORS)

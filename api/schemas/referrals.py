@@ -89,7 +89,11 @@ class RejectIn(StrictInput):
 
 
 class DeadlineIn(StrictInput):
+    """A new review deadline for a referral in the queue, with the reason (audited)."""
+
     deadline_at: datetime
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    version: Version = None
 
     @field_validator("deadline_at")
     @classmethod
@@ -97,6 +101,13 @@ class DeadlineIn(StrictInput):
         if value.tzinfo is None:
             raise ValueError("give a time zone")
         return value
+
+    @field_validator("reason")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a new deadline needs a reason")
+        return value.strip()
 
 
 class InterviewIn(StrictInput):
@@ -265,6 +276,16 @@ class RuleUpdate(StrictInput):
     description_zh: Annotated[str | None, Field(max_length=500)] = None
     description_en: Annotated[str | None, Field(max_length=500)] = None
     version: Version = None
+
+
+class RuleCreate(StrictInput):
+    """A rule for a check the service implements that is not in force yet."""
+
+    code: Annotated[str, Field(min_length=1, max_length=48, pattern=r"^[a-z0-9_]+$")]
+    enabled: bool = True
+    params: dict[str, Any] = Field(default_factory=dict)
+    description_zh: Annotated[str, Field(max_length=500)] = ""
+    description_en: Annotated[str, Field(max_length=500)] = ""
 
 
 class RuleSpecOut(SQLModel):

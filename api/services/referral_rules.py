@@ -90,6 +90,10 @@ class MaxOpenParams(_Params):
     max: int = Field(default=5, ge=1, le=100)
 
 
+class MaxArrangeableParams(_Params):
+    max: int = Field(default=1, ge=0, le=20)
+
+
 def _needs(f: Facts, p: NeedsParams) -> tuple[bool, str]:
     missing = f.needs_unmet + (0 if p.allow_arrangeable else f.needs_arrangeable)
     if missing:
@@ -118,6 +122,11 @@ def _max_open(f: Facts, p: MaxOpenParams) -> tuple[bool, str]:
     return f.open_referrals <= p.max, f"{f.open_referrals} open, at most {p.max}"
 
 
+def _max_arrangeable(f: Facts, p: MaxArrangeableParams) -> tuple[bool, str]:
+    passed = f.needs_arrangeable <= p.max
+    return passed, f"{f.needs_arrangeable} to arrange, at most {p.max}"
+
+
 Check = Callable[[Facts, Any], tuple[bool, str]]
 CHECKS: dict[str, tuple[type[_Params], Check]] = {
     "essential_needs_met": (NeedsParams, _needs),
@@ -126,6 +135,32 @@ CHECKS: dict[str, tuple[type[_Params], Check]] = {
     "profile_complete": (ProfileParams, _profile),
     "posting_open": (NoParams, _posting),
     "max_open_referrals": (MaxOpenParams, _max_open),
+    "max_arrangeable_needs": (MaxArrangeableParams, _max_arrangeable),
+}
+# The plain description a new rule of each check starts with (zh, en); admins may change it.
+CHECK_DESCRIPTIONS: dict[str, tuple[str, str]] = {
+    "essential_needs_met": (
+        "求职者的每项必需便利需求，岗位都已提供或可以安排",
+        "Every essential accommodation need of the seeker is offered, available or arrangeable",
+    ),
+    "employer_verified": ("用人单位已通过核验", "The employer has been verified"),
+    "seeker_consented": (
+        "求职者已同意向该用人单位提供所列信息",
+        "The seeker consented to share the listed fields",
+    ),
+    "profile_complete": (
+        "求职者档案已填写完整",
+        "The seeker's profile is complete",
+    ),
+    "posting_open": ("岗位仍在招聘且未过期", "The posting is open and has not expired"),
+    "max_open_referrals": (
+        "该求职者进行中的推荐不超过 N 个",
+        "The seeker has no more than N open referrals",
+    ),
+    "max_arrangeable_needs": (
+        "需要用人单位另行安排的必需便利不超过 N 项",
+        "No more than N essential needs must still be arranged by the employer",
+    ),
 }
 
 

@@ -51,6 +51,7 @@ from api.schemas.referrals import (
     ReferralOut,
     RejectIn,
     RetainedIn,
+    RuleCreate,
     RuleOut,
     RuleSpecOut,
     RuleUpdate,
@@ -68,6 +69,7 @@ from api.services.matches import resolve_candidate
 from api.services.matching import MatchIndex, candidate_pseudonym
 from api.services.privacy import load_sensitive
 from api.services.referral_rules import (
+    CHECK_DESCRIPTIONS,
     PROFILE_FIELDS,
     Facts,
     RuleSpec,
@@ -725,6 +727,38 @@ def list_rules(session: Session) -> list[RuleOut]:
     return [RuleOut.model_validate(r) for r in _rules(session)]
 
 
+def create_rule(session: Session, principal: Principal, data: RuleCreate) -> RuleOut:
+    """Put a check the service implements into force (one rule per check; 409 if it is)."""
+    params = validate_params(data.code, data.params)
+    if session.get(ApprovalRule, data.code) is not None:
+        raise Conflict(f"the rule {data.code} exists; change it instead", field="code")
+    last = session.exec(select(func.max(ApprovalRule.position))).one()
+    zh, en = CHECK_DESCRIPTIONS.get(data.code, ("", ""))
+    rule = ApprovalRule(
+        code=data.code,
+        enabled=data.enabled,
+        params=params,
+        description_zh=data.description_zh.strip() or zh,
+        description_en=data.description_en.strip() or en,
+        position=int(last or 0) + 10,
+        updated_at=utcnow(),
+        updated_by=principal.id,
+    )
+    session.add(rule)
+    session.flush()
+    audit.record(
+        session,
+        "approval_rule_created",
+        actor_id=principal.id,
+        actor_role=principal.role.value,
+        object_type="approval_rule",
+        object_id=data.code,
+        request_id=principal.request_id,
+        detail={"after": {"enabled": rule.enabled, "params": rule.params}},
+    )
+    return RuleOut.model_validate(rule)
+
+
 def update_rule(session: Session, principal: Principal, code: str, data: RuleUpdate) -> RuleOut:
     """Change a rule (takes effect for the next referral submitted; no deploy)."""
     rule = session.get(ApprovalRule, code)
@@ -1131,7 +1165,10 @@ def reject(
 def set_deadline(
     session: Session, principal: Principal, referral_id: int, data: DeadlineIn
 ) -> Referral:
+    """Change the review deadline of a referral in the queue (a reason is required; a stale
+    version is refused with 409, like a decision)."""
     referral, _profile, _posting = _load(session, principal, referral_id, lock=True)
+    _check_version(referral, data.version)
     if referral.status != RS.pending:
         raise _state_error(referral, "only a referral waiting in the queue has a deadline")
     before = referral.deadline_at
@@ -1150,6 +1187,7 @@ def set_deadline(
         detail={
             "before": before.isoformat() if before else None,
             "after": data.deadline_at.isoformat(),
+            "reason": data.reason,
         },
     )
     return referral

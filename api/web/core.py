@@ -128,6 +128,8 @@ NAV: dict[Role | None, list[tuple[str, str]]] = {
         ("/manage/accommodations", "nav_accommodations"),
         ("/manage/centres", "nav_centres"),
         ("/manage/accounts", "nav_accounts"),
+        ("/manage/rules", "nav_rules"),
+        ("/manage/statistics", "nav_statistics"),
     ],
 }
 

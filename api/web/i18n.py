@@ -7,11 +7,13 @@ sentences, everyday words, one idea per sentence.
 from collections.abc import Mapping
 from typing import Final
 
+from api.web.texts_admin import ADMIN_TEXTS
+
 LANGUAGES: Final = ("zh", "en")
 DEFAULT_LANGUAGE: Final = "zh"
 LANGUAGE_NAMES: Final = {"zh": "中文", "en": "English"}
 
-TEXTS: Final[Mapping[str, tuple[str, str]]] = {
+_CORE_TEXTS: Final[Mapping[str, tuple[str, str]]] = {
     # --- the frame of every page ---
     "site_name": ("残联就业匹配", "Jobmatch for disabled job seekers"),
     "skip_link": ("跳到主要内容", "Skip to main content"),
@@ -1023,6 +1025,8 @@ ACCOMMODATION_EXPLANATIONS: Final[Mapping[str, tuple[str, str]]] = {
         "Tests in another form, such as spoken or large print.",
     ),
 }
+
+TEXTS: Final[Mapping[str, tuple[str, str]]] = {**_CORE_TEXTS, **ADMIN_TEXTS}
 
 # Service messages (English, from api.services and pydantic validators) shown next to a field,
 # mapped to a text key; anything else is shown as it came, with the generic message.

@@ -2,7 +2,8 @@
 send) and employers (referrals received: exactly the consented fields, and the outcomes).
 Rules live in api.services.referrals; these pages only call it."""
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,7 @@ from api.errors import DomainError, InvalidState, NotFound, PermissionDenied
 from api.schemas.common import PageParams
 from api.schemas.referrals import (
     ApproveIn,
+    DeadlineIn,
     HireIn,
     InterviewIn,
     NotHiredIn,
@@ -57,6 +59,10 @@ def _t(request: Request, principal: Principal) -> Translator:
 def _version(form: Form) -> int | None:
     value = form.get("version").strip()
     return int(value) if value.isdigit() else None
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def deadline_words(t: Translator, deadline: datetime | None, zone: str) -> str:
@@ -168,6 +174,10 @@ def _review_page(
         match = explain_pair(session, index, detail.seeker_id, detail.posting.id, t.lang)
     vocab = {a.code: a for a in catalog.list_accommodations(session, include_retired=True)}
     form.values.setdefault("version", str(detail.version))
+    if detail.deadline_at is not None:
+        local = _aware(detail.deadline_at).astimezone(ZoneInfo(settings.timezone))
+        form.values.setdefault("deadline_date", local.strftime("%Y-%m-%d"))
+        form.values.setdefault("deadline_time", local.strftime("%H:%M"))
     title = t("review_title", title=detail.posting.title)
     return render(
         request,
@@ -285,6 +295,62 @@ def send(
         _refused(form, t, exc)
         return _review_page(request, principal, session, settings, index, referral_id, form, 422)
     return redirect(f"/centre/referrals/{referral_id}", "referral_sent")
+
+
+TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+def _deadline_from_form(form: Form, t: Translator, settings: Settings) -> datetime | None:
+    """The new deadline typed as a local date and time (17:00 if no time), or None with the
+    error next to its field."""
+    try:
+        day = date.fromisoformat(form.get("deadline_date").strip())
+    except ValueError:
+        form.errors["deadline_date"] = t("err_date")
+        return None
+    match = TIME_RE.match(form.get("deadline_time").strip() or "17:00")
+    if match is None:
+        form.errors["deadline_time"] = t("err_time")
+        return None
+    hour, minute = int(match.group(1)), int(match.group(2))
+    when = datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZoneInfo(settings.timezone))
+    if when <= datetime.now(UTC):
+        form.errors["deadline_date"] = t("err_deadline_past")
+        return None
+    return when
+
+
+@router.post("/centre/referrals/{referral_id}/deadline", response_model=None)
+def change_deadline(
+    request: Request,
+    referral_id: IdPath,
+    principal: CaseworkerPage,
+    session: SessionDep,
+    settings: SettingsDep,
+    index: IndexDep,
+    form: FormDep,
+) -> Response:
+    """Change the review deadline of a referral in the queue; a reason is required."""
+    t = _t(request, principal)
+    aliases = {"reason": "deadline_reason", "deadline_at": "deadline_date"}
+    when = _deadline_from_form(form, t, settings)
+    reason = form.get("deadline_reason").strip()
+    if not reason:
+        form.errors["deadline_reason"] = t("err_deadline_reason")
+    if when is not None and reason:
+        try:
+            data = DeadlineIn(deadline_at=when, reason=reason, version=_version(form))
+            service.set_deadline(session, principal, referral_id, data)
+        except ValidationError as exc:
+            apply_validation(form, t, exc, aliases)
+        except DomainError as exc:
+            undo_changes(session, exc)
+            if isinstance(exc, NotFound | PermissionDenied):
+                raise
+            _refused(form, t, exc, aliases)
+        else:
+            return redirect(f"/centre/referrals/{referral_id}", "deadline_changed")
+    return _review_page(request, principal, session, settings, index, referral_id, form, 422)
 
 
 # --- employer: referrals received -------------------------------------------------------------

@@ -99,6 +99,7 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("PUT", "/referrals/{referral_id}/deadline"): STAFF,
     ("POST", "/referrals/{referral_id}/send"): frozenset({S, C, A}),
     ("GET", "/referral-rules"): STAFF,
+    ("POST", "/referral-rules"): frozenset({A}),
     ("PATCH", "/referral-rules/{code}"): frozenset({A}),
     ("POST", "/referral-rules/dry-run"): frozenset({A}),
     ("GET", "/inbox"): ALL,

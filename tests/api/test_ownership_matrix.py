@@ -86,7 +86,10 @@ BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/accommodations/{code}"): {"label_en": "Lift"},
     ("POST", "/referrals/{referral_id}/consent"): {"agree": True, "text_version": "2026-11"},
     ("POST", "/referrals/{referral_id}/reject"): {"reason": "不合适 not a fit"},
-    ("PUT", "/referrals/{referral_id}/deadline"): {"deadline_at": "2030-01-01T00:00:00+08:00"},
+    ("PUT", "/referrals/{referral_id}/deadline"): {
+        "deadline_at": "2030-01-01T00:00:00+08:00",
+        "reason": "holiday",
+    },
     ("POST", "/referrals/{referral_id}/hire"): {"start_date": "2026-12-01"},
     ("POST", "/referrals/{referral_id}/not-hired"): {"reason": "position_filled"},
     ("POST", "/postings/{posting_id}/invitations"): {"candidate": "C-0000000000"},

@@ -620,17 +620,20 @@ def test_deadline_can_be_set_and_overdue_is_flagged(
     w = world(session, settings, verified=False)
     rid = ask(client, w)["id"]
     past = (utcnow() - timedelta(hours=1)).isoformat()
-    r = client.put(f"/referrals/{rid}/deadline", headers=w.hc, json={"deadline_at": past})
+    body = {"deadline_at": past, "reason": "测试 test"}
+    r = client.put(f"/referrals/{rid}/deadline", headers=w.hc, json=body)
     assert r.status_code == 200 and r.json()["overdue"] is True
     r = client.put(
-        f"/referrals/{rid}/deadline", headers=w.hc, json={"deadline_at": "2030-01-01T09:00:00"}
+        f"/referrals/{rid}/deadline",
+        headers=w.hc,
+        json={**body, "deadline_at": "2030-01-01T09:00:00"},
     )
     assert r.status_code == 422 and r.json()["field"] == "deadline_at"
     items = client.get("/referrals/queue?overdue=true", headers=w.hc).json()["items"]
     assert [i["referral"]["id"] for i in items] == [rid]
     assert client.get("/referrals/queue?overdue=false", headers=w.hc).json()["items"] == []
     step(client, rid, "approve", w.hc)
-    r = client.put(f"/referrals/{rid}/deadline", headers=w.hc, json={"deadline_at": past})
+    r = client.put(f"/referrals/{rid}/deadline", headers=w.hc, json=body)
     assert r.status_code == 409
 
 

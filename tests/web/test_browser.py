@@ -133,10 +133,11 @@ def focused(page: Any) -> dict[str, str]:
     )
 
 
-def tab_to(page: Any, match: Any, limit: int = 150) -> dict[str, str]:
-    """Press Tab until the focused element satisfies match (a predicate on focused())."""
+def tab_to(page: Any, match: Any, limit: int = 150, *, back: bool = False) -> dict[str, str]:
+    """Press Tab (Shift+Tab if back) until the focused element satisfies match (a predicate
+    on focused())."""
     for _ in range(limit):
-        page.keyboard.press("Tab")
+        page.keyboard.press("Shift+Tab" if back else "Tab")
         info = focused(page)
         if match(info):
             return info
@@ -226,6 +227,13 @@ ROLE_PAGES: dict[str, list[str]] = {
         "/manage/accommodations/lift/edit",
         "/manage/centres",
         "/manage/accounts",
+        "/manage/accounts/employer",
+        "/manage/rules",
+        "/manage/rules/essential_needs_met/edit",
+        "/manage/rules/new",
+        "/manage/rules/new?code=max_arrangeable_needs",
+        "/manage/rules/dry-run",
+        "/manage/statistics",
     ],
 }
 # Messages and notification settings: every role that logs in.
@@ -505,35 +513,6 @@ def test_seeker_keyboard_flow_from_login_to_saved_match(page: Any, server: dict[
     assert page.locator("article", has_text=title).locator(".tag").count() == 1
 
 
-def test_employer_keyboard_flow_posts_a_vacancy(page: Any, server: dict[str, Any]) -> None:
-    """Post a vacancy with an accommodation offer, fix an error, reach its candidates."""
-    login_with_keyboard(page, server["logins"]["employer"])
-    tab_to(page, lambda f: f["href"] == "/employer/vacancies/new")
-    submit_by_enter(page)
-    type_into(page, "f-required_skills", "Excel")
-    type_into(page, "f-wage_min", "5000")
-    tab_to(page, lambda f: f["id"] == "f-offer_lift")
-    page.keyboard.press("ArrowRight")  # radios: arrow keys move to "available now"
-    assert focused(page)["id"] == "f-offer_lift-available"
-    tab_to(page, lambda f: f["tag"] == "button" and f["type"] == "submit" and f["main"] == "yes")
-    submit_by_enter(page)
-    expect_focus(page, "error-summary", "the missing title is announced")
-    assert page.input_value("#f-required_skills") == "Excel", "input is kept"
-    assert page.is_checked("#f-offer_lift-available")
-    tab_to(page, lambda f: f["href"] == "#f-title")
-    page.keyboard.press("Enter")
-    assert focused(page)["id"] == "f-title", "the error link moves focus to the field"
-    page.keyboard.type("键盘测试岗位 Keyboard test job")
-    tab_to(page, lambda f: f["tag"] == "button" and f["type"] == "submit" and f["main"] == "yes")
-    submit_by_enter(page)
-    expect_focus(page, "flash", "focus lands on the confirmation")
-    assert "/edit" in page.url
-    tab_to(page, lambda f: f["href"].endswith("/candidates"))
-    submit_by_enter(page)
-    assert page.url.endswith("/candidates")
-    assert page.locator("h1").inner_text().endswith("键盘测试岗位 Keyboard test job")
-
-
 def test_caseworker_keyboard_flow_publishes_a_training(page: Any, server: dict[str, Any]) -> None:
     """(Approving a referral follows when the referral service lands.)"""
     login_with_keyboard(page, server["logins"]["caseworker"])
@@ -609,17 +588,80 @@ def test_caseworker_keyboard_flow_approves_a_queued_referral(
     assert page.locator("#send-heading").count() == 1
 
 
-def test_employer_keyboard_flow_records_a_hire(page: Any, server: dict[str, Any]) -> None:
-    """Open a sent referral, record the interview, then the hire with its start date:
-    keyboard only."""
-    email = server["logins"]["employer"]
-    rid = _sent_referral(server, email)
-    login_with_keyboard(page, email)
+def _referral_to_new_posting(server: dict[str, Any], posting_id: int) -> int:
+    """Between the employer's steps: a seeker asks for a referral to the new vacancy, a
+    caseworker of the seeker's centre approves it if the rules queued it, and it is sent
+    (through the services, as the other roles' pages would)."""
+    from api.schemas.referrals import ApproveIn
+    from api.services import referrals as service
+    from models import Account, Referral
+    from models.base import ReferralStatus, Role
+    from tests import factories as f
+
+    settings = server["settings"]
+    with Session(server["engine"]) as session:
+        seeker, _ = f.seeker(
+            session, centre_code="heping", phone="13800002222", full_name="键盘 Keyboard"
+        )
+        rid = _refer(session, settings, seeker.email, posting_id)
+        referral = session.get(Referral, rid)
+        assert referral is not None
+        if referral.status == ReferralStatus.pending:
+            caseworker = session.exec(
+                select(Account).where(
+                    Account.role == Role.caseworker, Account.centre_id == seeker.centre_id
+                )
+            ).first() or f.account(session, Role.caseworker, centre_code="heping")
+            service.approve(
+                session, settings, _principal(session, caseworker.email), rid, ApproveIn()
+            )
+        service.send(session, _principal(session, seeker.email), rid)
+        session.commit()
+        return rid
+
+
+def test_employer_keyboard_flow_from_posting_to_hire(page: Any, server: dict[str, Any]) -> None:
+    """One keyboard-only walk: post a vacancy (fixing an error), look at its candidates;
+    a seeker asks for a referral and it is approved and sent (other roles, through the
+    services); then open it among the referrals received, record the interview, and the
+    hire with its start date (fixing a missing date)."""
+    login_with_keyboard(page, server["logins"]["employer"])
+    tab_to(page, lambda f: f["href"] == "/employer/vacancies/new")
+    submit_by_enter(page)
+    type_into(page, "f-required_skills", "Excel")
+    type_into(page, "f-wage_min", "5000")
+    tab_to(page, lambda f: f["id"] == "f-offer_lift")
+    page.keyboard.press("ArrowRight")  # radios: arrow keys move to "available now"
+    assert focused(page)["id"] == "f-offer_lift-available"
+    tab_to(page, lambda f: f["tag"] == "button" and f["type"] == "submit" and f["main"] == "yes")
+    submit_by_enter(page)
+    expect_focus(page, "error-summary", "the missing title is announced")
+    assert page.input_value("#f-required_skills") == "Excel", "input is kept"
+    assert page.is_checked("#f-offer_lift-available")
+    tab_to(page, lambda f: f["href"] == "#f-title")
+    page.keyboard.press("Enter")
+    assert focused(page)["id"] == "f-title", "the error link moves focus to the field"
+    page.keyboard.type("键盘测试岗位 Keyboard test job")
+    tab_to(page, lambda f: f["tag"] == "button" and f["type"] == "submit" and f["main"] == "yes")
+    submit_by_enter(page)
+    expect_focus(page, "flash", "focus lands on the confirmation")
+    match = re.search(r"/employer/vacancies/(\d+)/edit", page.url)
+    assert match, page.url
+    posting_id = int(match.group(1))
+    tab_to(page, lambda f: f["href"].endswith("/candidates"))
+    submit_by_enter(page)
+    assert page.url.endswith("/candidates")
+    assert page.locator("h1").inner_text().endswith("键盘测试岗位 Keyboard test job")
+
+    rid = _referral_to_new_posting(server, posting_id)
+
     tab_to(page, lambda f: f["href"] == "/employer/referrals")
     submit_by_enter(page)
     tab_to(page, lambda f: f["href"] == f"/employer/referrals/{rid}")
     submit_by_enter(page)
+    assert page.locator("h1").inner_text().endswith("键盘测试岗位 Keyboard test job")
     assert page.locator("#shared-heading").count() == 1
+    assert "键盘 Keyboard" in page.inner_text("main"), "the consented name is shown"
     tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "记录面试")
     submit_by_enter(page)
     expect_focus(page, "flash", "focus lands on the confirmation")
@@ -674,3 +716,90 @@ def test_employer_keyboard_flow_updates_the_quota_figures(
     # confirmed hires of the demo data, which only add to it).
     assert "已达到安排比例" in page.inner_text("#quota-summary")
     assert "应安排：100 × 1.5% = 1.5 人" in page.inner_text("main")
+
+
+def test_caseworker_keyboard_flow_changes_a_deadline(page: Any, server: dict[str, Any]) -> None:
+    """Open a waiting referral, try to change its deadline without a reason (the error is
+    announced, the date kept), give the reason and save: keyboard only."""
+    email = server["logins"]["caseworker"]
+    rid = _queued_referral(server, email)
+    login_with_keyboard(page, email)
+    tab_to(page, lambda f: f["href"] == "/centre/referrals")
+    submit_by_enter(page)
+    tab_to(page, lambda f: f["href"] == f"/centre/referrals/{rid}")
+    submit_by_enter(page)
+    day = time.strftime("%Y-%m-%d", time.localtime(time.time() + 6 * 86400))
+    tab_to(page, lambda f: f["id"] == "f-deadline_date")
+    page.keyboard.press("Control+A")
+    page.keyboard.type(day)
+    tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "保存新期限")
+    submit_by_enter(page)
+    expect_focus(page, "error-summary", "the missing reason is announced")
+    assert page.input_value("#f-deadline_date") == day, "the date typed is kept"
+    check_axe(page, "caseworker deadline errors [zh]")
+    page.screenshot(path=str(SCREENSHOTS / "caseworker-deadline-errors-zh.png"), full_page=True)
+    tab_to(page, lambda f: f["href"] == "#f-deadline_reason")
+    page.keyboard.press("Enter")
+    assert focused(page)["id"] == "f-deadline_reason"
+    page.keyboard.type("等待手语翻译 waiting for an interpreter")
+    tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "保存新期限")
+    submit_by_enter(page)
+    expect_focus(page, "flash", "focus lands on the confirmation")
+    assert "审核期限已修改" in page.inner_text("#flash")
+    assert day in page.inner_text("main")
+
+
+def test_admin_keyboard_flow_tries_and_changes_rules(page: Any, server: dict[str, Any]) -> None:
+    """Open the rules, change a setting with a mistake (announced, kept), try it on past
+    referrals (focus on the result), save it, switch a rule off, add the rule not yet in
+    force, and read the district figures: keyboard only. Result pages pass axe."""
+    login_with_keyboard(page, server["logins"]["admin"])
+    tab_to(page, lambda f: f["href"] == "/manage/rules")
+    submit_by_enter(page)
+    tab_to(page, lambda f: f["href"] == "/manage/rules/max_open_referrals/edit")
+    submit_by_enter(page)
+    tab_to(page, lambda f: f["id"] == "f-p_max")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("很多")
+    submit_by_enter(page)  # Enter submits with the first button: try, never save
+    expect_focus(page, "error-summary", "the wrong number is announced")
+    assert page.input_value("#f-p_max") == "很多", "input is kept"
+    check_axe(page, "admin rule errors [zh]")
+    tab_to(page, lambda f: f["href"] == "#f-p_max")
+    page.keyboard.press("Enter")
+    assert focused(page)["id"] == "f-p_max"
+    page.keyboard.press("Control+A")
+    page.keyboard.type("3")
+    tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "先试算，不保存")
+    submit_by_enter(page)
+    expect_focus(page, "dry-summary", "focus lands on the dry run's result")
+    assert "份会秒批" in page.inner_text("#dry-summary")
+    for lang, button in (("zh", ""), ("en", "先试算，不保存"), ("zh", "Try first, without saving")):
+        if button:  # the same dry run again, answered in the other language
+            set_language(page, lang)
+            tab_to(page, lambda f, b=button: f["tag"] == "button" and f["text"] == b, back=True)
+            submit_by_enter(page)
+            expect_focus(page, "dry-summary", "focus lands on the dry run's result")
+        check_axe(page, f"admin dry run result [{lang}]")
+        page.screenshot(path=str(SCREENSHOTS / f"admin-rule-dry-run-{lang}.png"), full_page=True)
+    assert page.input_value("#f-p_max") == "3", "the tried setting is kept"
+    tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "保存规则", back=True)
+    submit_by_enter(page)
+    expect_focus(page, "flash", "focus lands on the confirmation")
+    assert "规则已保存" in page.inner_text("#flash")
+    tab_to(page, lambda f: f["tag"] == "button" and f["text"].startswith("关闭这条规则"))
+    submit_by_enter(page)
+    expect_focus(page, "flash", "focus lands on the confirmation")
+    assert "规则已关闭" in page.inner_text("#flash")
+    assert "已关闭" in page.inner_text("main")
+    tab_to(page, lambda f: f["href"] == "/manage/rules/new")
+    submit_by_enter(page)
+    tab_to(page, lambda f: f["href"] == "/manage/rules/new?code=max_arrangeable_needs")
+    submit_by_enter(page)
+    tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "启用这条规则")
+    submit_by_enter(page)
+    expect_focus(page, "flash", "focus lands on the confirmation")
+    assert "新规则已生效" in page.inner_text("#flash")
+    tab_to(page, lambda f: f["href"] == "/manage/statistics", back=True)
+    submit_by_enter(page)
+    assert page.locator("#states-heading").count() == 1
