@@ -18,6 +18,7 @@ from api.routers import (
     catalog,
     employers,
     inbox,
+    learning,
     matches,
     postings,
     privacy,
@@ -90,6 +91,7 @@ ROUTERS = (
     privacy.router,
     referrals.router,
     inbox.router,
+    learning.router,
     page_router,
 )
 
