@@ -61,14 +61,16 @@ class Query:
 def queries(grades: npt.ArrayLike, keys: Mapping[str, Sequence[object]]) -> list[Query]:
     """Queries with at least two labels of different grades, for each grouping in ``keys``.
 
-    ``keys`` maps a kind ("seeker", "posting") to one group key per row.
+    ``keys`` maps a kind ("seeker", "posting") to one group key per row; a row whose key is
+    None is in no query of that kind.
     """
     g = np.asarray(grades)
     out: list[Query] = []
     for kind, values in keys.items():
         groups: dict[object, list[int]] = {}
         for i, key in enumerate(values):
-            groups.setdefault(key, []).append(i)
+            if key is not None:
+                groups.setdefault(key, []).append(i)
         for key in sorted(groups, key=str):
             rows = np.array(groups[key], dtype=np.int64)
             if rows.size >= 2 and np.unique(g[rows]).size >= 2:
@@ -104,7 +106,7 @@ class WeightLearner:
     ``weights_`` (signal name → weight, summing to 1), ``n_pairs_``, ``dropped_``.
     """
 
-    def __init__(self, c: float = 1.0, max_pairs: int = 200_000, random_state: int = 0) -> None:
+    def __init__(self, c: float = 10.0, max_pairs: int = 200_000, random_state: int = 0) -> None:
         self.c = c
         self.max_pairs = max_pairs
         self.random_state = random_state

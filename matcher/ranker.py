@@ -820,7 +820,8 @@ class Ranker:
             d_var = float((scores.astype(np.float64) ** 2).mean()) - d_mean**2
             d_std = math.sqrt(max(d_var, 0.0))
             sample = np.asarray((self._lex_sample @ lex_q[0].T).toarray(), dtype=np.float32).ravel()
-            l_mean, l_std = float(sample.mean()), float(sample.std())
+            # An empty sample (an index grown from nothing) gives no lexical evidence, as in rank.
+            l_mean, l_std = (float(sample.mean()), float(sample.std())) if sample.size else (0, 0)
         else:
             d_mean = d_std = l_mean = l_std = 0.0
         dense = np.clip(vecs @ dense_q[0], 0.0, 1.0).astype(np.float32)

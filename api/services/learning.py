@@ -12,6 +12,11 @@ Labels (one per seeker and posting; a referral's outcome outranks the seeker's r
 | 1 | match saved by the seeker |
 | 0 | match dismissed; not hired; rejected by a caseworker as not suitable |
 
+Queries (what a label is compared with): a seeker's labels with each other (the postings
+they were shown or asked for), and the employer's decisions (interview, hire, not hired) on
+the candidates of one posting with each other. Pairs of labels of different grades in one
+query train a pairwise model; held-out queries measure nDCG (gain 2^grade − 1) and AUC.
+
 Not labels: referrals still proposed or pending (undecided), withdrawn by the seeker (no
 word on the match), and rejections for a rule or without a stated kind (an unverified
 employer or an incomplete profile says nothing about how well the two fit). Profiles that
@@ -73,6 +78,9 @@ NOT_LABELS: Final = {
     RS.pending: "undecided",
     RS.withdrawn: "withdrawn",
 }
+# An employer's decisions compare the candidates of one posting; everything else compares the
+# postings one seeker was shown or asked for.
+EMPLOYER: Final = frozenset({"interviewing", "hired", "retained_90d", "not_hired"})
 FEEDBACK: Final = "feedback"
 REFERRAL: Final = "referral"
 
@@ -292,7 +300,7 @@ def learn(
             grades[part],
             {
                 "seeker": [lb.seeker_id for lb in rows],
-                "posting": [lb.posting_id for lb in rows],
+                "posting": [lb.posting_id if lb.outcome in EMPLOYER else None for lb in rows],
             },
         )
 
