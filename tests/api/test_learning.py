@@ -456,7 +456,7 @@ def test_labels_without_kept_signals_are_recomputed(
     index = client.app.state.match_index  # type: ignore[attr-defined]
     feats, recomputed = learning.label_features(session, lambda: index, labels)
     assert recomputed == len(keep) // 2 and feats.shape == (len(labels), len(SIGNALS))
-    assert ((0 <= feats) & (feats <= 1)).all()
+    assert ((feats >= 0) & (feats <= 1)).all()
     test_settings = settings.model_copy(
         update={"learn_min_labels": 100, "learn_min_holdout_queries": 5}
     )

@@ -145,7 +145,8 @@ def test_no_pairs_is_a_clear_error() -> None:
 
 
 def test_queries_need_two_different_grades() -> None:
-    qs = queries([1, 0, 1, 1, 0], {"seeker": ["a", "a", "b", "b", "c"], "posting": [7] * 4 + [None]})
+    keys = {"seeker": ["a", "a", "b", "b", "c"], "posting": [7, 7, 7, 7, None]}
+    qs = queries([1, 0, 1, 1, 0], keys)
     assert [(q.kind, list(q.rows)) for q in qs] == [
         ("seeker", [0, 1]),
         ("posting", [0, 1, 2, 3]),
