@@ -144,11 +144,8 @@ def _signals_now(
     seeker_id: int,
     posting_ids: Sequence[int],
     at: datetime | None,
-    *,
-    sync: bool = True,
 ) -> dict[int, dict[str, float | None]]:
-    if sync:
-        index.sync(session)
+    index.sync(session)
     seeker = load_seeker_docs(session, [seeker_id], index.model).get(seeker_id)
     if seeker is None:
         return {}
@@ -239,15 +236,21 @@ def label_features(
         if (lb.seeker_id, lb.posting_id) not in kept:
             missing.setdefault(lb.seeker_id, []).append(lb)
     recomputed = 0
-    live = index() if missing else None  # built only when something must be recomputed
-    if live is not None:
+    if missing:
+        live = index()  # built only when something must be recomputed
         live.sync(session, force=True)
-    for seeker_id, group in missing.items():
-        for lb in group:
-            assert live is not None
-            got = _signals_now(session, live, seeker_id, [lb.posting_id], lb.at, sync=False)
-            if lb.posting_id in got:
-                kept[(seeker_id, lb.posting_id)] = got[lb.posting_id]
+        seeker_docs = load_seeker_docs(session, list(missing), live.model)
+        posting_docs = load_posting_docs(
+            session, sorted({lb.posting_id for g in missing.values() for lb in g}), live.model
+        )
+        for seeker_id, group in missing.items():
+            seeker = seeker_docs.get(seeker_id)
+            for lb in group:
+                posting = posting_docs.get(lb.posting_id)
+                if seeker is None or posting is None:
+                    continue
+                got = live.pair_signals(seeker, [posting], lb.at)[0]
+                kept[(seeker_id, lb.posting_id)] = {k: _rounded(v) for k, v in got.items()}
                 recomputed += 1
     rows = [feature_vector(kept.get((lb.seeker_id, lb.posting_id), {})) for lb in labels]
     features = np.vstack(rows) if rows else np.zeros((0, len(SIGNALS)))
