@@ -22,6 +22,7 @@ from matcher.learning import SIGNALS, feature_vector, weight_vector
 from models import AuditLog, PairSignal, Posting, SeekerProfile, WeightSet
 from models.base import NeedLevel, OfferAvailability, Role, Schedule, utcnow
 from tests import factories as f
+from tests.api.test_concurrency import race
 from tests.conftest import TEST_SECRET
 
 SKILLS = ["Excel", "SQL", "打字", "Python", "沟通", "手语", "会计", "客服", "仓储", "设计"]
@@ -467,3 +468,64 @@ def test_labels_without_kept_signals_are_recomputed(
     report = learning.learn(session, lambda: index, test_settings, dry_run=True)
     assert report["labels"]["signals_recomputed"] == len(keep) // 2
     assert report["decision"] in ("better", "kept")
+
+
+def test_two_admins_put_weight_sets_in_force_at_once_one_wins(
+    app: Any, session: Session, settings: Settings
+) -> None:
+    rows = [
+        WeightSet(weights={**DEFAULTS, "skills": 0.1 * (i + 1)}, source="learned") for i in range(3)
+    ]
+    rows[0].in_force = True
+    session.add_all(rows)
+    session.commit()
+    ids = [r.id or 0 for r in rows]
+    h1, h2 = admin_headers(session, settings), admin_headers(session, settings)
+    current = ids[0]
+    for round_ in range(3):
+        a, b = [i for i in ids if i != current]
+        results = race(
+            app,
+            [
+                (
+                    "POST",
+                    f"/weight-sets/{a}/activate",
+                    h1,
+                    {"expected_in_force": current, "reason": f"A {round_}"},
+                ),
+                (
+                    "POST",
+                    f"/weight-sets/{b}/activate",
+                    h2,
+                    {"expected_in_force": current, "reason": f"B {round_}"},
+                ),
+            ],
+        )
+        assert sorted(r.status_code for r in results) == [200, 409], [r.text for r in results]
+        winner = next(r for r in results if r.status_code == 200).json()
+        session.rollback()
+        in_force = session.exec(select(WeightSet.id).where(col(WeightSet.in_force).is_(True))).all()
+        assert in_force == [winner["id"]]
+        assert winner["previous_id"] == current
+        current = winner["id"]
+    audited = session.exec(select(AuditLog).where(AuditLog.action == "weight_set_activated")).all()
+    assert len(audited) == 3
+
+
+def test_erasing_a_seeker_erases_their_kept_signals(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    emp = f.employer(session)
+    posting = f.posting(session, emp)
+    acc, profile = f.seeker(session)
+    h = f.headers(session, settings, acc)
+    r = client.put(
+        f"/seekers/{profile.id}/feedback/{posting.id}", headers=h, json={"kind": "saved"}
+    )
+    assert r.status_code == 200
+    exported = client.get(f"/seekers/{profile.id}/export", headers=h).json()
+    assert len(exported["tables"]["pair_signal"]) == 1  # theirs to see
+    erased = client.post(f"/seekers/{profile.id}/erase", headers=h, json={"confirm": "ERASE"})
+    assert erased.status_code == 204
+    session.rollback()
+    assert session.exec(select(PairSignal).where(PairSignal.seeker_id == profile.id)).all() == []
