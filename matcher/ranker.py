@@ -813,9 +813,9 @@ class Ranker:
         vecs = stored_or_encoded(
             [(p.id, p.embedding) for p in postings], texts, self.encoder.encode_passages, self._dim
         )
-        emb = self.embeddings_
-        if emb.shape[0]:
-            scores = emb @ dense_q[0]
+        if self._slot:
+            # Over the slot array and then the live slots: no copy of the index's vectors.
+            scores = (self._emb[: self._n] @ dense_q[0])[self._alive[: self._n]]
             d_mean = float(scores.mean(dtype=np.float64))
             d_var = float((scores.astype(np.float64) ** 2).mean()) - d_mean**2
             d_std = math.sqrt(max(d_var, 0.0))
@@ -824,7 +824,7 @@ class Ranker:
             l_mean, l_std = (float(sample.mean()), float(sample.std())) if sample.size else (0, 0)
         else:
             d_mean = d_std = l_mean = l_std = 0.0
-        dense = np.clip(vecs @ dense_q[0], 0.0, 1.0).astype(np.float32)
+        dense = (vecs @ dense_q[0]).astype(np.float32)  # raw cosines: z-scored as in rank
         lex = np.asarray((self.lexical_.transform(texts) @ lex_q[0].T).toarray(), np.float32)
         zd = zscore(dense, d_mean, d_std) if q.dense_ok else np.zeros_like(dense)
         zl = zscore(lex.ravel(), l_mean, l_std) if q.lex_ok else np.zeros_like(dense)
@@ -841,7 +841,7 @@ class Ranker:
             text = float(self.weights.text_relevance(np.array([fused], np.float32))[0])
             out.append(
                 {
-                    "dense": float(dense[j]),
+                    "dense": min(1.0, max(0.0, float(dense[j]))),
                     "lexical": min(1.0, max(0.0, float(lex.ravel()[j]))),
                     "text": text,
                     **side_signals(seeker, posting, moment, self.freshness_half_life_days),
