@@ -1,7 +1,7 @@
 """The `jobmatch` command line."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy.engine import Engine
@@ -200,6 +200,71 @@ def worker() -> None:
     signal.signal(signal.SIGINT, _stop)
     typer.echo("jobmatch worker: waiting for the scheduler lead")
     runner.run()
+
+
+@app.command("learn")
+def learn(
+    dry_run: Annotated[
+        bool, typer.Option(help="fit and compare, but store and adopt nothing")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the whole report as JSON")] = False,
+) -> None:
+    """Fit the fusion weights on outcomes (hires, interviews, approvals, saves, dismissals);
+    adopt them only if they rank the newest, held-out outcomes better than the weights in
+    force. Every run but a dry one is kept with its report."""
+    import json
+
+    from api.db import session_scope
+    from api.services.learning import LearningRefused
+    from api.services.learning import learn as run_learning
+    from api.services.matching import MatchIndex, build_match_index
+
+    settings = get_settings()
+    engine = _engine()
+    built: list[MatchIndex] = []
+
+    def index() -> MatchIndex:
+        if not built:
+            built.append(build_match_index(settings, engine))
+        return built[0]
+
+    try:
+        with session_scope(engine) as session:
+            report = run_learning(session, index, settings, dry_run=dry_run)
+    except LearningRefused as exc:
+        typer.echo(f"learn: {exc.detail}", err=True)
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    for line in report_lines(report):
+        typer.echo(line)
+
+
+def report_lines(report: dict[str, Any]) -> list[str]:
+    """A learning report in a few plain lines."""
+    labels, metrics = report["labels"], report["metrics"]
+    not_used = ", ".join(f"{k} {v}" for k, v in labels["not_used"].items()) or "none"
+    by_outcome = ", ".join(f"{k} {v}" for k, v in labels["by_outcome"].items())
+    names = list(report["current"]["weights"])
+    lines = [
+        f"labels: {labels['usable']} usable ({by_outcome}); not used: {not_used}",
+        f"split: train {labels['train']}, held out {labels['holdout']} (the newest, from "
+        f"{report['split']['holdout_from']}); queries {report['queries']['train']} / "
+        f"{report['queries']['holdout']}; {report['pairs']} training pairs",
+        f"signals: {labels['signals_kept']} kept with the labels, "
+        f"{labels['signals_recomputed']} recomputed from today's data",
+        "weights  " + " ".join(f"{n:>9}" for n in names),
+        "current  " + " ".join(f"{report['current']['weights'][n]:>9.3f}" for n in names),
+        "fitted   " + " ".join(f"{report['fitted']['weights'][n]:>9.3f}" for n in names),
+        f"held-out nDCG: current {metrics['current']['ndcg']:.4f}, fitted "
+        f"{metrics['fitted']['ndcg']:.4f}; AUC: current {metrics['current']['auc']:.4f}, "
+        f"fitted {metrics['fitted']['auc']:.4f} ({metrics['current']['queries']} queries)",
+        f"decision: {report['decision']}: {report['reason']}",
+    ]
+    if "weight_set_id" in report:
+        lines.append(f"stored as weight set {report['weight_set_id']}")
+    return lines
 
 
 @app.command("eval")

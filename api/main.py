@@ -19,6 +19,7 @@ from api.routers import (
     catalog,
     employers,
     inbox,
+    learning,
     matches,
     postings,
     privacy,
@@ -97,6 +98,7 @@ ROUTERS = (
     privacy.router,
     referrals.router,
     inbox.router,
+    learning.router,
     page_router,
 )
 

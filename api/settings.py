@@ -81,6 +81,15 @@ class Settings(BaseSettings):
     webhook_url: str = ""
     webhook_secret: SecretStr = SecretStr("")
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    # --- learning fusion weights from outcomes (`jobmatch learn`) ---
+    # Labelled (seeker, posting) pairs needed before weights are fitted at all.
+    learn_min_labels: int = Field(default=200, ge=2)
+    # The newest labels held out (by label time) to compare the fitted and current weights.
+    learn_holdout_fraction: float = Field(default=0.2, gt=0.0, lt=1.0)
+    # Held-out queries (a seeker's or a posting's labels of two or more grades) needed.
+    learn_min_holdout_queries: int = Field(default=20, ge=1)
+    # Mean held-out nDCG the fitted weights must gain (and the 90% interval's low end > 0).
+    learn_min_gain: float = Field(default=0.01, ge=0.0, le=1.0)
     # The PostgreSQL advisory lock key the leading worker holds.
     scheduler_lock_key: int = 0x6A6F626D  # "jobm"
     scheduler_standby_poll_seconds: float = Field(default=5.0, gt=0)

@@ -793,6 +793,62 @@ class Ranker:
                 )
         return results
 
+    def pair_signals(
+        self, seeker: SeekerDoc, postings: Sequence[PostingDoc], now: datetime | None = None
+    ) -> list[dict[str, float | None]]:
+        """The signals of one seeker against given postings, as ranking computes them.
+
+        Each dict holds ``dense``, ``lexical`` and ``text`` (text relevance, z-scored against
+        the indexed corpus) in [0, 1] and every side signal in [0, 1] or None when unknown;
+        one per posting, in order. Postings need not be indexed nor feasible (a closed posting
+        or an unmet essential need still gets its signals), so labelled pairs can be scored.
+        """
+        self._check()
+        moment = _aware(now)
+        if not postings:
+            return []
+        queries, dense_q, lex_q = self._prepare([seeker])
+        q = queries[0]
+        texts = [posting_text(p) for p in postings]
+        vecs = stored_or_encoded(
+            [(p.id, p.embedding) for p in postings], texts, self.encoder.encode_passages, self._dim
+        )
+        if self._slot:
+            # Over the slot array and then the live slots: no copy of the index's vectors.
+            scores = (self._emb[: self._n] @ dense_q[0])[self._alive[: self._n]]
+            d_mean = float(scores.mean(dtype=np.float64))
+            d_var = float((scores.astype(np.float64) ** 2).mean()) - d_mean**2
+            d_std = math.sqrt(max(d_var, 0.0))
+            sample = np.asarray((self._lex_sample @ lex_q[0].T).toarray(), dtype=np.float32).ravel()
+            # An empty sample (an index grown from nothing) gives no lexical evidence, as in rank.
+            l_mean, l_std = (float(sample.mean()), float(sample.std())) if sample.size else (0, 0)
+        else:
+            d_mean = d_std = l_mean = l_std = 0.0
+        dense = (vecs @ dense_q[0]).astype(np.float32)  # raw cosines: z-scored as in rank
+        lex = np.asarray((self.lexical_.transform(texts) @ lex_q[0].T).toarray(), np.float32)
+        zd = zscore(dense, d_mean, d_std) if q.dense_ok else np.zeros_like(dense)
+        zl = zscore(lex.ravel(), l_mean, l_std) if q.lex_ok else np.zeros_like(dense)
+        out: list[dict[str, float | None]] = []
+        for j, posting in enumerate(postings):
+            if not q.dense_ok:
+                share = 0.0
+            elif not q.lex_ok:
+                share = 1.0
+            else:
+                plang = detect_language(texts[j])
+                share = self.weights.dense_share(language_pair(LANGS[q.lang], plang))  # type: ignore[arg-type]
+            fused = share * zd[j] + (1 - share) * zl[j]
+            text = float(self.weights.text_relevance(np.array([fused], np.float32))[0])
+            out.append(
+                {
+                    "dense": min(1.0, max(0.0, float(dense[j]))),
+                    "lexical": min(1.0, max(0.0, float(lex.ravel()[j]))),
+                    "text": text,
+                    **side_signals(seeker, posting, moment, self.freshness_half_life_days),
+                }
+            )
+        return out
+
     # --- batch path: a block of seekers at once ------------------------------------------
 
     def _offer_levels(self) -> npt.NDArray[np.uint8]:

@@ -15,6 +15,7 @@ from models.tables import (
     LoginAttempt,
     MatchFeedback,
     Outbox,
+    PairSignal,
     Posting,
     PostingOffer,
     PushPreference,
@@ -25,6 +26,7 @@ from models.tables import (
     SeekerProfile,
     SeekerSensitive,
     Training,
+    WeightSet,
 )
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "LoginAttempt",
     "MatchFeedback",
     "Outbox",
+    "PairSignal",
     "Posting",
     "PostingOffer",
     "PushPreference",
@@ -51,5 +54,6 @@ __all__ = [
     "SeekerProfile",
     "SeekerSensitive",
     "Training",
+    "WeightSet",
     "metadata",
 ]

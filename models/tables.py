@@ -513,3 +513,47 @@ class RateCounter(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=128)
     window_start: datetime = Field(primary_key=True, sa_type=UTCDateTime)
     count: int = Field(default=0)
+
+
+# --- learning from outcomes ------------------------------------------------------------
+
+
+class PairSignal(SQLModel, table=True):
+    """The matcher's signals of one (seeker, posting) pair as they stood when the seeker first
+    reacted to the match or a referral for it began: the features its outcome is learnt with.
+
+    Only the matcher's signals (numbers in [0, 1]); nothing sensitive and no text.
+    """
+
+    __tablename__: ClassVar[str] = "pair_signal"
+    __table_args__ = (sa.UniqueConstraint("seeker_id", "posting_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    seeker_id: int = Field(foreign_key="seeker_profile.id", index=True)
+    posting_id: int = Field(foreign_key="posting.id", index=True)
+    # dense, lexical, text and each side signal; None where the signal is unknown for the pair.
+    signals: dict[str, float | None] = Field(default_factory=dict, sa_type=JSON)
+    model: str = Field(default="", max_length=200)  # the embedding model of dense and text
+    source: str = Field(default="", max_length=16)  # "feedback" or "referral"
+    captured_at: datetime = created_at_field()
+
+
+class WeightSet(SQLModel, table=True):
+    """One set of fusion weights with the report that chose it. Every learning run is kept
+    (adopted or not); at most one set is in force (`in_force` true, NULL for the others, so a
+    unique constraint allows only one); none in force means the matcher's defaults."""
+
+    __tablename__: ClassVar[str] = "weight_set"
+
+    id: int | None = Field(default=None, primary_key=True)
+    weights: dict[str, float] = Field(default_factory=dict, sa_type=JSON)
+    source: str = Field(max_length=16)  # "default" or "learned"
+    adopted: bool = Field(default=False)  # better than the set in force when it was learnt
+    metrics: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    report: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    in_force: bool | None = Field(default=None, unique=True)
+    # The set that was in force just before this one was last put in force.
+    previous_id: int | None = Field(default=None, foreign_key="weight_set.id")
+    created_at: datetime = created_at_field()
+    created_by: int | None = Field(default=None)  # account id; no FK (not a personal table)
+    activated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

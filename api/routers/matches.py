@@ -99,9 +99,10 @@ def set_feedback(
     data: FeedbackIn,
     principal: SeekerOrCaseworker,
     session: SessionDep,
+    index: IndexDep,
 ) -> FeedbackOut:
     """Save or dismiss a match, with an optional reason (kept to improve matching)."""
-    return service.set_feedback(session, principal, seeker_id, posting_id, data)
+    return service.set_feedback(session, principal, seeker_id, posting_id, data, index=index)
 
 
 @router.delete("/seekers/{seeker_id}/feedback/{posting_id}", status_code=204, responses=ERRORS)

@@ -80,11 +80,15 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
     dependencies=[Depends(AccountLimit("referrals"))],
 )
 def create_referral(
-    data: ReferralIn, principal: SeekerOrCaseworker, session: SessionDep, settings: SettingsDep
+    data: ReferralIn,
+    principal: SeekerOrCaseworker,
+    session: SessionDep,
+    settings: SettingsDep,
+    index: IndexDep,
 ) -> ReferralDetail:
     """Ask for a referral to a posting (seekers; add `consent` to submit at once), or propose
     one for a seeker of your centre (caseworkers; the seeker then consents)."""
-    referral = service.create_referral(session, settings, principal, data)
+    referral = service.create_referral(session, settings, principal, data, index)
     return service.to_detail(session, referral)
 
 

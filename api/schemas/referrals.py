@@ -79,6 +79,9 @@ class ApproveIn(StrictInput):
 class RejectIn(StrictInput):
     reason: Annotated[str, Field(min_length=1, max_length=2000)]
     version: Version = None
+    # What kind of reason: the match does not suit the seeker (a label for learning the
+    # matcher's weights), an approval rule is not met, or something else.
+    reason_code: Literal["not_suitable", "rule_not_met", "other"] | None = None
 
     @field_validator("reason")
     @classmethod

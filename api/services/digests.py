@@ -30,10 +30,11 @@ from api.services.matching import (
     load_posting_docs,
     load_seeker_docs,
     vocabulary_labels,
+    weights_in_force,
 )
 from api.services.outbox import Push
 from api.settings import Settings
-from matcher import Match, PostingDoc, SeekerDoc, TextEncoder
+from matcher import FusionWeights, Match, PostingDoc, SeekerDoc, TextEncoder
 from matcher.explain import Labels
 from matcher.ranker import CandidateRanker, Ranker
 from matcher.signals import haversine_km
@@ -125,9 +126,13 @@ def _live(doc: PostingDoc, now: datetime) -> bool:
 
 
 def fit_ranker(
-    encoder: TextEncoder, docs: Iterable[PostingDoc], labels: Labels | None, now: datetime
+    encoder: TextEncoder,
+    docs: Iterable[PostingDoc],
+    labels: Labels | None,
+    now: datetime,
+    weights: FusionWeights | None = None,
 ) -> NewPostingsRanker:
-    ranker = NewPostingsRanker(encoder, labels=labels)
+    ranker = NewPostingsRanker(encoder, weights=weights, labels=labels)
     ranker.fit([d for d in docs if _live(d, now)])
     return ranker
 
@@ -305,10 +310,11 @@ def run_digest(ctx: JobContext) -> dict[str, Any]:
         embed_stale(session, encoder, POSTING)
     with session_scope(read_only(engine)) as session:
         labels = vocabulary_labels(session)
+        weights = weights_in_force(session)[1]
         hidden = health_codes(session)
         infos = _posting_infos(session)
         pdocs = load_posting_docs(session, list(infos), encoder.name)
-    ranker = fit_ranker(encoder, pdocs.values(), labels, now)
+    ranker = fit_ranker(encoder, pdocs.values(), labels, now, weights)
     written = 0
     for batch in _chunks(due, settings.digest_batch_size):
         sids = [d.seeker_id for d in batch]
@@ -381,6 +387,7 @@ def run_trainings(ctx: JobContext) -> dict[str, Any]:
         if not trainings or not pairs:
             return {"seekers": len(pairs), "written": 0}
         labels = vocabulary_labels(session)
+        weights = weights_in_force(session)[1]
         infos = _posting_infos(session)
         pdocs = load_posting_docs(session, list(infos), encoder.name)
         done = {(r, i) for r, i, _ in outbox.written_keys(session, outbox.TRAINING_OFFER, [""])}
@@ -388,7 +395,7 @@ def run_trainings(ctx: JobContext) -> dict[str, Any]:
     for t in trainings:
         for s in t.skills_taught:
             by_skill.setdefault(_key(s), []).append(t)
-    ranker = fit_ranker(encoder, pdocs.values(), labels, now)
+    ranker = fit_ranker(encoder, pdocs.values(), labels, now, weights)
     written = 0
     for batch in _chunks(pairs, settings.digest_batch_size):
         sids = [s for _, s in batch]
@@ -574,13 +581,14 @@ def run_employer_digest(ctx: JobContext) -> dict[str, Any]:
     with session_scope(read_only(engine)) as session:
         sdocs = load_seeker_docs(session, new_ids, encoder.name)
         pdocs = load_posting_docs(session, [p.id or 0 for p in postings], encoder.name)
+        weights = weights_in_force(session)[1]
     seekers = list(sdocs.values())
     emb = (
         np.vstack([np.asarray(d.embedding, np.float32) for d in seekers])
         if all(d.embedding is not None for d in seekers)
         else None
     )
-    candidates = CandidateRanker(encoder).fit(seekers, emb)
+    candidates = CandidateRanker(encoder, weights=weights).fit(seekers, emb)
     ranked: dict[int, list[Match]] = {}
     for p in postings:
         doc = pdocs.get(p.id or 0)

@@ -19,6 +19,7 @@ from api.schemas.matching import (
     PostingSummary,
 )
 from api.services import employers as employer_service
+from api.services import learning
 from api.services import seekers as seeker_service
 from api.services.matching import (
     POSTING,
@@ -205,8 +206,10 @@ def set_feedback(
     posting_id: int,
     data: FeedbackIn,
     score: float | None = None,
+    index: MatchIndex | None = None,
 ) -> FeedbackOut:
-    """Save or dismiss a match (replacing an earlier reaction); kept as a label for learning."""
+    """Save or dismiss a match (replacing an earlier reaction); kept as a label for learning,
+    with the pair's signals as the seeker saw them (the first time they reacted)."""
     seeker_service.get_profile(session, principal, seeker_id)
     employer_service.get_posting(session, principal, posting_id)
     row = session.exec(
@@ -235,6 +238,8 @@ def set_feedback(
         )
     session.add(row)
     session.flush()
+    if index is not None:
+        learning.capture(session, index, seeker_id, posting_id, learning.FEEDBACK)
     return _feedback_out(row)
 
 

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from api.db import after_commit
 from matcher import (
+    FusionWeights,
     Match,
     MatcherError,
     Need,
@@ -39,6 +40,7 @@ from models import (
     PostingOffer,
     SeekerNeed,
     SeekerProfile,
+    WeightSet,
 )
 from models.base import NeedLevel, PostingStatus, utcnow
 
@@ -268,6 +270,23 @@ def embed_stale(
     return done
 
 
+# --- fusion weights in force ------------------------------------------------------------
+
+
+def weights_in_force(session: Session) -> tuple[int | None, FusionWeights]:
+    """The weight set in force (its id) and its weights; (None, the defaults) when none is."""
+    row = session.exec(select(WeightSet).where(col(WeightSet.in_force).is_(True))).first()
+    if row is None:
+        return None, FusionWeights()
+    return row.id, fusion_weights(row.weights)
+
+
+def fusion_weights(stored: dict[str, float]) -> FusionWeights:
+    """FusionWeights from a stored dict (unknown keys ignored, missing ones default)."""
+    fields = set(FusionWeights.__dataclass_fields__)
+    return FusionWeights(**{k: float(v) for k, v in stored.items() if k in fields})
+
+
 # --- the in-memory index -----------------------------------------------------------------
 
 
@@ -298,6 +317,25 @@ class MatchIndex:
         self._s = _SyncState(versions={})
         self._last_poll = 0.0
         self._loaded = False
+        self.weight_set_id: int | None = None
+
+    @property
+    def weights(self) -> FusionWeights:
+        """The fusion weights both rankers use (the set in force, or the defaults)."""
+        return self.postings.weights
+
+    def _sync_weights(self, session: Session) -> None:
+        """Use the weight set in force (adopted by `jobmatch learn` or put back by an admin)."""
+        set_id, weights = weights_in_force(session)
+        if set_id != self.weight_set_id or not self._loaded:
+            self.postings.weights = weights
+            self.seekers.weights = weights
+            self.weight_set_id = set_id
+
+    def reload_weights(self, session: Session) -> None:
+        """Pick up a change of the weight set in force now (after a write in this process)."""
+        with self._lock:
+            self._sync_weights(session)
 
     # loading and syncing
 
@@ -319,6 +357,7 @@ class MatchIndex:
             self.postings.fit(open_docs)
             self.seekers.fit(active, _stack(active, self.encoder.dim))
             self.labels = vocabulary_labels(session)
+            self._sync_weights(session)
             self.postings.labels = self.labels
             self.seekers.labels = self.labels
             self._p = _SyncState(versions=versions_p, polled_at=now, full_at=time.monotonic())
@@ -339,6 +378,7 @@ class MatchIndex:
             return
         with self._lock:
             self._last_poll = time.monotonic()
+            self._sync_weights(session)
             self._sync_table(session, Posting, self._p, self._refresh_postings)
             self._sync_table(session, SeekerProfile, self._s, self._refresh_seekers)
 
@@ -414,6 +454,13 @@ class MatchIndex:
     def matches_for(self, seeker: SeekerDoc, k: int, now: datetime | None = None) -> list[Match]:
         with self._lock:
             return self.postings.rank(seeker, k, now)
+
+    def pair_signals(
+        self, seeker: SeekerDoc, postings: Sequence[PostingDoc], now: datetime | None = None
+    ) -> list[dict[str, float | None]]:
+        """The matcher's signals of one seeker against these postings (see Ranker)."""
+        with self._lock:
+            return self.postings.pair_signals(seeker, postings, now)
 
     def candidates_for(
         self, posting: PostingDoc, k: int, language: str, now: datetime | None = None

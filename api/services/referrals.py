@@ -62,7 +62,7 @@ from api.schemas.referrals import (
     StatsRow,
     WithdrawIn,
 )
-from api.services import audit, outbox
+from api.services import audit, learning, outbox
 from api.services import seekers as seeker_service
 from api.services.common import paginate
 from api.services.matches import resolve_candidate
@@ -874,6 +874,7 @@ def _new_referral(
     note: str,
     *,
     reveal_existing: bool,
+    index: MatchIndex | None = None,
 ) -> Referral:
     existing = session.exec(
         select(Referral.id).where(
@@ -907,11 +908,17 @@ def _new_referral(
         )
     )
     session.flush()
+    if index is not None:  # the signals of the pair as they stand: its outcome's features
+        learning.capture(session, index, referral.seeker_id, referral.posting_id, learning.REFERRAL)
     return referral
 
 
 def create_referral(
-    session: Session, settings: Settings, principal: Principal, data: ReferralIn
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    data: ReferralIn,
+    index: MatchIndex | None = None,
 ) -> Referral:
     """A seeker asks for a referral (perhaps consenting at once), or a caseworker proposes one
     for a seeker of their centre (the seeker then consents)."""
@@ -942,7 +949,9 @@ def create_referral(
                 field="posting_id",
                 unmet_needs=unmet,
             )
-    referral = _new_referral(session, principal, profile, posting, data.note, reveal_existing=True)
+    referral = _new_referral(
+        session, principal, profile, posting, data.note, reveal_existing=True, index=index
+    )
     if principal.role != Role.seeker:
         _push_seeker(session, settings, "referral_proposed", referral, profile)
     if data.consent is not None:
@@ -970,7 +979,9 @@ def invite(
     profile = session.get(SeekerProfile, seeker_id) if seeker_id is not None else None
     if profile is None or profile.closed_at is not None:
         raise NotFound("no such candidate for this posting", field="candidate")
-    referral = _new_referral(session, principal, profile, posting, data.note, reveal_existing=False)
+    referral = _new_referral(
+        session, principal, profile, posting, data.note, reveal_existing=False, index=index
+    )
     _push_seeker(session, settings, "referral_invitation", referral, profile)
     return employer_view(session, settings, principal, referral)
 
@@ -1129,10 +1140,14 @@ def _decide(
     to: ReferralStatus,
     reason: str,
     version: int | None,
+    reason_code: str | None = None,
 ) -> Referral:
     referral, profile, _posting = _load(session, principal, referral_id, lock=True)
     _check_version(referral, version)
-    _transition(session, referral, to, principal, reason=reason, details={"instant": False})
+    details: dict[str, Any] = {"instant": False}
+    if reason_code is not None:
+        details["reason_code"] = reason_code
+    _transition(session, referral, to, principal, reason=reason, details=details)
     audit.record(
         session,
         f"referral_{to.value}",
@@ -1158,7 +1173,14 @@ def reject(
     session: Session, settings: Settings, principal: Principal, referral_id: int, data: RejectIn
 ) -> Referral:
     return _decide(
-        session, settings, principal, referral_id, RS.rejected, data.reason, data.version
+        session,
+        settings,
+        principal,
+        referral_id,
+        RS.rejected,
+        data.reason,
+        data.version,
+        data.reason_code,
     )
 
 

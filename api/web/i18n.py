@@ -846,6 +846,14 @@ _CORE_TEXTS: Final[Mapping[str, tuple[str, str]]] = {
         "The job seeker will read this. Say it plainly.",
     ),
     "reject_button": ("不批准", "Reject this referral"),
+    "reject_kind": ("原因属于", "The reason is"),
+    "reject_kind_hint": (
+        "只有“岗位不适合这位求职者”会用来改进推荐排序。",
+        "Only 'the job does not suit this seeker' is used to improve how matches are ranked.",
+    ),
+    "reject_kind_not_suitable": ("岗位不适合这位求职者", "the job does not suit this seeker"),
+    "reject_kind_rule": ("不符合批准规则", "an approval rule is not met"),
+    "reject_kind_other": ("其他", "something else"),
     "send_heading": ("发给用人单位", "Send to the employer"),
     "send_intro": (
         "推荐已批准。发出后，用人单位可以看到求职者同意提供的信息。",

@@ -257,7 +257,11 @@ def reject(
     t = _t(request, principal)
     try:
         data = RejectIn.model_validate(
-            {"reason": form.get("reason").strip(), "version": _version(form)}
+            {
+                "reason": form.get("reason").strip(),
+                "version": _version(form),
+                "reason_code": form.get("reason_code") or None,
+            }
         )
         service.reject(session, settings, principal, referral_id, data)
     except ValidationError as exc:

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from api.deps import Allow, IdPath, Principal, SessionDep, SettingsDep
+from api.deps import Allow, IdPath, IndexDep, Principal, SessionDep, SettingsDep
 from api.errors import Conflict
 from api.schemas.common import PageParams
 from api.schemas.referrals import OPTIONAL_FIELDS, ConsentChoiceIn, ReferralIn
@@ -34,12 +34,20 @@ def field_label(t: Translator, name: str) -> str:
 
 @router.post("/seeker/matches/{posting_id}/referral", response_model=None)
 def ask_referral(
-    posting_id: IdPath, principal: SeekerPage, session: SessionDep, settings: SettingsDep
+    posting_id: IdPath,
+    principal: SeekerPage,
+    session: SessionDep,
+    settings: SettingsDep,
+    index: IndexDep,
 ) -> Response:
     """Start a referral to this job; nothing is shared until you agree on the next page."""
     try:
         referral = service.create_referral(
-            session, settings, principal, ReferralIn.model_validate({"posting_id": posting_id})
+            session,
+            settings,
+            principal,
+            ReferralIn.model_validate({"posting_id": posting_id}),
+            index,
         )
     except Conflict as exc:
         existing = exc.extra.get("referral_id")

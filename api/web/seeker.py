@@ -347,6 +347,7 @@ def match_feedback(
     principal: SeekerPage,
     session: SessionDep,
     form: FormDep,
+    index: IndexDep,
 ) -> Response:
     """Save, dismiss, or undo either."""
     profile = seeker_service.my_profile(session, principal)
@@ -360,6 +361,7 @@ def match_feedback(
             profile.id or 0,
             posting_id,
             FeedbackIn.model_validate({"kind": kind}),
+            index=index,
         )
     else:
         kind = "clear"

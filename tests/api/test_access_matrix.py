@@ -102,6 +102,9 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/referral-rules"): frozenset({A}),
     ("PATCH", "/referral-rules/{code}"): frozenset({A}),
     ("POST", "/referral-rules/dry-run"): frozenset({A}),
+    ("GET", "/weight-sets"): frozenset({A}),
+    ("GET", "/weight-sets/{set_id}"): frozenset({A}),
+    ("POST", "/weight-sets/{set_id}/activate"): frozenset({A}),
     ("GET", "/inbox"): ALL,
     ("POST", "/inbox/{item_id}/read"): ALL,
     ("POST", "/inbox/{item_id}/unread"): ALL,
@@ -170,6 +173,7 @@ def _call(client: TestClient, method: str, path: str, headers: dict[str, str]) -
         "account_id",
         "consent_id",
         "referral_id",
+        "set_id",
     ):
         url = url.replace("{" + name + "}", "999999")
     if method == "GET":

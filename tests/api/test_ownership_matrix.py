@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from api.settings import Settings
+from models import WeightSet
 from models.base import NeedLevel, OfferAvailability, Role
 from tests import factories as f
 from tests.api.test_access_matrix import ROUTES
@@ -65,6 +66,9 @@ CROSS: dict[tuple[str, str], frozenset[Role]] = {
     ("PUT", "/referrals/{referral_id}/deadline"): frozenset({A}),
     ("POST", "/referrals/{referral_id}/send"): frozenset({A}),
     ("PATCH", "/referral-rules/{code}"): frozenset({A}),
+    # weight sets belong to no one: admins list, read and put them in force
+    ("GET", "/weight-sets/{set_id}"): frozenset({A}),
+    ("POST", "/weight-sets/{set_id}/activate"): frozenset({A}),
     # pushes: another's inbox item is answered 404 (tests/api/test_push.py checks it)
     ("POST", "/inbox/{item_id}/read"): NOBODY,
     ("POST", "/inbox/{item_id}/unread"): NOBODY,
@@ -93,6 +97,10 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/referrals/{referral_id}/hire"): {"start_date": "2026-12-01"},
     ("POST", "/referrals/{referral_id}/not-hired"): {"reason": "position_filled"},
     ("POST", "/postings/{posting_id}/invitations"): {"candidate": "C-0000000000"},
+    ("POST", "/weight-sets/{set_id}/activate"): {
+        "expected_in_force": None,
+        "reason": "回滚 roll back",
+    },
 }
 
 
@@ -119,6 +127,9 @@ def other_world(client: TestClient, session: Session, settings: Settings) -> dic
     assert referral.status_code == 201, referral.text
     training = f.training(session, centre_code="binjiang")
     victim = f.account(session, Role.caseworker, centre_code="binjiang")
+    weight_set = WeightSet(weights={"text": 0.6, "skills": 0.4}, source="learned")
+    session.add(weight_set)
+    session.commit()
     return {
         "seeker_id": str(profile.id),
         "posting_id": str(posting.id),
@@ -128,6 +139,7 @@ def other_world(client: TestClient, session: Session, settings: Settings) -> dic
         "account_id": str(victim.id),
         "code": "lift",
         "referral_id": str(referral.json()["id"]),
+        "set_id": str(weight_set.id),
     }
 
 

@@ -6,10 +6,11 @@ refused; another centre or employer → 404."""
 from datetime import date
 
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from api.settings import Settings
-from models.base import Role
+from models import ReferralEvent
+from models.base import ReferralStatus, Role
 from tests import factories as f
 from tests.api.test_referrals import ask, step, world
 from tests.web.conftest import csrf_token, login
@@ -70,6 +71,38 @@ def test_caseworker_reviews_rejects_and_approves(
     assert f"/centre/referrals/{rid}" not in client.get("/centre/referrals").text
     refused = client.post(f"/centre/referrals/{rid}/approve", data={"csrf_token": token})
     assert refused.status_code == 404
+
+
+def test_caseworker_says_what_kind_of_reason_a_rejection_has(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    w = world(session, settings, verified=False)
+    rid = ask(client, w)["id"]
+    client.cookies.set("jobmatch_lang", "en")
+    login(client, w.caseworker.email)
+    page = client.get(f"/centre/referrals/{rid}")
+    assert 'name="reason_code" value="not_suitable"' in page.text
+    assert "the job does not suit this seeker" in page.text
+    token = csrf_token(client, f"/centre/referrals/{rid}")
+    bad = client.post(
+        f"/centre/referrals/{rid}/reject",
+        data={"csrf_token": token, "reason": "不适合 not a fit", "reason_code": "bogus"},
+    )
+    assert bad.status_code == 422 and 'href="#f-reason_code"' in bad.text
+    assert "不适合 not a fit" in bad.text  # input kept
+    ok = client.post(
+        f"/centre/referrals/{rid}/reject",
+        data={"csrf_token": token, "reason": "不适合 not a fit", "reason_code": "not_suitable"},
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303, ok.text
+    session.rollback()
+    event = session.exec(
+        select(ReferralEvent).where(
+            ReferralEvent.referral_id == rid, ReferralEvent.to_status == ReferralStatus.rejected
+        )
+    ).one()
+    assert event.details["reason_code"] == "not_suitable"
 
 
 def test_employer_sees_consented_fields_and_records_outcomes(
