@@ -18,6 +18,7 @@ from api.schemas.domain import (
 )
 from api.services.common import apply_update, get_or_404, paginate
 from api.services.seekers import validate_codes
+from api.services.verification import feature_states
 from models import Accommodation, Employer, Posting, PostingOffer
 from models.base import PostingStatus, Role, WorkMode, utcnow
 
@@ -127,12 +128,21 @@ def posting_to_public(session: Session, posting: Posting) -> PostingPublic:
         .where(PostingOffer.posting_id == posting.id)
         .order_by(col(PostingOffer.code))
     ).all()
-    offers = [
-        OfferPublic(
-            code=o.code, availability=o.availability, label_zh=a.label_zh, label_en=a.label_en
+    states = feature_states(session, [posting.id or 0], utcnow()).get(posting.id or 0, {})
+    offers = []
+    for o, a in rows:
+        state = states.get(o.code)
+        offers.append(
+            OfferPublic(
+                code=o.code,
+                availability=o.availability,
+                label_zh=a.label_zh,
+                label_en=a.label_en,
+                verification=state.status if state else "claimed",  # type: ignore[arg-type]
+                checked_on=state.checked_on if state else None,
+                verified_until=state.verified_until if state else None,
+            )
         )
-        for o, a in rows
-    ]
     return PostingPublic.model_validate(
         posting,
         update={

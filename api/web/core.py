@@ -115,6 +115,7 @@ NAV: dict[Role | None, list[tuple[str, str]]] = {
         ("/centre/seekers", "nav_centre_seekers"),
         ("/centre/referrals", "nav_queue"),
         ("/centre/trainings", "nav_centre_trainings"),
+        ("/checks", "nav_checks"),
     ],
     Role.admin: [
         ("/", "nav_home"),
@@ -122,6 +123,7 @@ NAV: dict[Role | None, list[tuple[str, str]]] = {
         ("/manage/centres", "nav_centres"),
         ("/manage/accounts", "nav_accounts"),
     ],
+    Role.volunteer: [("/", "nav_home"), ("/checks", "nav_checks")],
 }
 
 
