@@ -71,7 +71,7 @@ def _touch(session: Session, posting: Posting) -> None:
 
 
 def page_url(settings: Settings, posting_id: int) -> str:
-    return f"{settings.public_base_url.rstrip('/')}/postings/{posting_id}/accessibility"
+    return f"{settings.public_base_url.rstrip('/')}/workplaces/{posting_id}"
 
 
 def _local_today(settings: Settings) -> date:

@@ -3,13 +3,13 @@
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.web import common, employer, pushes, referral_review, referrals, seeker, staff
+from api.web import checks, common, employer, pushes, referral_review, referrals, seeker, staff
 from api.web.core import STATIC_DIR
 from api.web.csrf import csrf_checker
 
 # One flat router holding every page route (the access matrix walks ROUTERS' routes).
 router = APIRouter()
-for _module in (common, seeker, employer, staff, pushes, referrals, referral_review):
+for _module in (common, seeker, employer, staff, pushes, referrals, referral_review, checks):
     router.routes.extend(_module.router.routes)
 
 

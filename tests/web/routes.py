@@ -77,4 +77,9 @@ PAGE_ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/employer/referrals/{referral_id}/hire"): frozenset({E}),
     ("POST", "/employer/referrals/{referral_id}/not-hired"): frozenset({E}),
     ("POST", "/employer/referrals/{referral_id}/retained"): frozenset({E}),
+    ("GET", "/checks"): frozenset({C, V}),
+    ("GET", "/checks/postings/{posting_id}/new"): frozenset({C, V}),
+    ("POST", "/checks/postings/{posting_id}/new"): frozenset({C, V}),
+    ("GET", "/workplaces/{posting_id}"): ALL,
+    ("POST", "/workplaces/{posting_id}/findings/{finding_id}/reply"): frozenset({E}),
 }
