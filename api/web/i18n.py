@@ -362,6 +362,19 @@ TEXTS: Final[Mapping[str, tuple[str, str]]] = {
     "match_workplace_link": ("查看工作场所无障碍情况", "See the workplace's accessibility"),
     "need_essential": ("必需", "essential"),
     "need_preferred": ("希望有", "preferred"),
+    "verified_only_label": (
+        "必需的便利条件要经过核实吗？",
+        "Must essential accommodations be verified?",
+    ),
+    "verified_only_option": (
+        "只推荐必需的便利条件已经实地核实的岗位",
+        "Only show jobs whose essential accommodations were verified on site",
+    ),
+    "verified_only_hint": (
+        "选中后，用人单位只是声明、还没有核查人员到现场确认的条件，不算满足您的必需条件。推荐会变少。",
+        "When ticked, a feature the employer only claims, not yet confirmed on site by a "
+        "checker, does not count for your essential needs. You will see fewer jobs.",
+    ),
     "distance": ("距离：约 {km} 公里", "Distance: about {km} km"),
     "wage": ("月薪：{wage}", "Monthly wage: {wage}"),
     "work_mode": ("工作方式：", "Way of working:"),

@@ -82,3 +82,32 @@ def test_volunteer_records_a_check_and_the_employer_answers(
     offer = session.get(PostingOffer, (posting.id, "accessible_restroom"))
     assert offer is not None and offer.availability == OfferAvailability.arrangeable
     assert "being rebuilt" in client.get(f"/workplaces/{posting.id}").text
+
+
+def test_seeker_asks_for_verified_essential_needs_on_the_needs_page(
+    client: TestClient, session: Session
+) -> None:
+    acc, profile = f.seeker(session)
+    login(client, acc.email)
+    page = client.get("/seeker/needs")
+    assert (
+        'name="verified_only"' in page.text
+        and "checked" not in page.text.split('name="verified_only"')[1].split(">")[0]
+    )
+    token = csrf_token(client, "/seeker/needs")
+    r = client.post(
+        "/seeker/needs",
+        data={
+            "csrf_token": token,
+            "version": str(profile.version),
+            "need_lift": "essential",
+            "verified_only": "yes",
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    session.rollback()
+    session.refresh(profile)
+    assert profile.verified_only_essential is True
+    again = client.get("/seeker/needs").text
+    assert 'value="yes" id="f-verified_only" checked' in again
