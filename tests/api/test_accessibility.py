@@ -554,3 +554,36 @@ def test_reminders_go_to_caseworkers_once_per_state_and_run_by_hand(
     assert other_centre.id not in {r.recipient_id for r in rows}
     inbox = client.get("/inbox", headers=h(session, settings, world["caseworker"])).json()
     assert any("check" in i["subject"].lower() or "核查" in i["subject"] for i in inbox["items"])
+
+
+def test_a_verified_health_related_need_never_reaches_a_push(
+    client: TestClient, session: Session, settings: Settings, engine: Engine, world: dict[str, Any]
+) -> None:
+    import json
+
+    from api.services import digests
+    from tests.api.test_push import ctx, set_prefs
+
+    posting = f.posting(
+        session,
+        world["employer"],
+        offers={"extra_breaks": AV, "lift": AV},
+    )
+    r = client.post(
+        f"/postings/{posting.id}/accessibility-checks",
+        headers=h(session, settings, world["caseworker"]),
+        json=check_body(extra_breaks="confirmed", lift="confirmed"),
+    )
+    assert r.status_code == 201, r.text
+    acc, _ = f.seeker(
+        session,
+        needs={"extra_breaks": NeedLevel.essential, "lift": NeedLevel.preferred},
+        verified_only_essential=True,
+    )
+    set_prefs(client, h(session, settings, acc))
+    digests.run_digest(ctx(engine, settings))
+    [row] = session.exec(select(Outbox).where(Outbox.kind == "digest")).all()
+    assert row.payload["items"][0]["posting_id"] == posting.id  # matched on the verified code
+    text = json.dumps(row.payload, ensure_ascii=False)
+    assert "Lift / elevator" in text
+    assert "Extra breaks" not in text and "extra_breaks" not in text and "+verified" not in text
