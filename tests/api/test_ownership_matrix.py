@@ -38,7 +38,7 @@ CROSS: dict[tuple[str, str], frozenset[Role]] = {
     ("PATCH", "/employers/{employer_id}"): frozenset({C, A}),
     ("POST", "/employers/{employer_id}/verify"): frozenset({C, A}),
     ("POST", "/employers/{employer_id}/close"): frozenset({C, A}),
-    ("GET", "/postings/{posting_id}"): frozenset({S, E, C, A}),  # an open posting is public
+    ("GET", "/postings/{posting_id}"): frozenset({S, E, C, A, V}),  # an open posting is public
     ("PATCH", "/postings/{posting_id}"): frozenset({C, A}),
     ("POST", "/postings/{posting_id}/close"): frozenset({C, A}),
     ("GET", "/postings/{posting_id}/candidates"): frozenset({C, A}),
