@@ -530,6 +530,7 @@ TEXTS: Final[Mapping[str, tuple[str, str]]] = {
     "add_staff": ("新增工作人员账号", "Add a staff account"),
     "role_caseworker": ("就业服务专员", "caseworker"),
     "role_admin": ("区残联管理员", "federation admin"),
+    "role_volunteer": ("无障碍监督员", "accessibility volunteer"),
     "role_seeker_name": ("求职者", "job seeker"),
     "account_saved": ("账号已创建。", "The account is created."),
     "disable": ("停用账号", "Disable account"),

@@ -111,3 +111,29 @@ def test_seeker_asks_for_verified_essential_needs_on_the_needs_page(
     assert profile.verified_only_essential is True
     again = client.get("/seeker/needs").text
     assert 'value="yes" id="f-verified_only" checked' in again
+
+
+def test_admin_adds_a_volunteer_on_the_accounts_page(client: TestClient, session: Session) -> None:
+    admin = f.account(session, Role.admin, centre_code=None)
+    login(client, admin.email)
+    token = csrf_token(client, "/manage/accounts")
+    r = client.post(
+        "/manage/accounts",
+        data={
+            "csrf_token": token,
+            "email": "helper-v@example.com",
+            "password": "a-good-long-password",
+            "role": "volunteer",
+            "display_name": "志愿者 Volunteer",
+            "language": "zh",
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    page = client.get("/manage/accounts")
+    assert page.status_code == 200 and "无障碍监督员" in page.text
+    client.cookies.clear()
+    login(client, "helper-v@example.com")
+    start = client.get("/checks")
+    assert start.status_code == 200 and "无障碍核查" in start.text
+    assert client.get("/seeker/matches").status_code == 403
