@@ -15,6 +15,8 @@ from api.services.privacy import CONSENT_TEXTS
 from api.settings import Settings
 from api.uscc import CHARSET, check_char
 from models import (
+    AccessibilityCheck,
+    AccessibilityFinding,
     Account,
     Centre,
     Consent,
@@ -27,6 +29,7 @@ from models import (
     Training,
 )
 from models.base import (
+    CheckResult,
     DisabilityCategory,
     Language,
     NeedLevel,
@@ -404,6 +407,10 @@ def load_demo_data(
         )
         if i < 2:
             logins.append(("caseworker", cw.email, DEMO_PASSWORD))
+    volunteer = account(
+        f"volunteer@{DEMO_DOMAIN}", Role.volunteer, "无障碍监督员 Accessibility volunteer"
+    )
+    logins.append(("volunteer", volunteer.email, DEMO_PASSWORD))
     session.flush()
 
     # Employers, each with one account.
@@ -660,5 +667,43 @@ def load_demo_data(
                 status=TrainingStatus.open if start >= today else TrainingStatus.closed,
             )
         )
+    session.flush()
+
+    # Accessibility checks by the volunteer: a few workplaces verified, one claim disputed.
+    checked = session.exec(
+        select(Posting)
+        .where(Posting.status == PostingStatus.open)
+        .order_by(col(Posting.id))
+        .limit(6)
+    ).all()
+    for n, posting in enumerate(checked):
+        offers = session.exec(
+            select(PostingOffer).where(PostingOffer.posting_id == posting.id)
+        ).all()
+        if not offers:
+            continue
+        visited = today - timedelta(days=rng.randint(3, 200))
+        check = AccessibilityCheck(
+            posting_id=posting.id or 0,
+            employer_id=posting.employer_id,
+            checked_by=volunteer.id or 0,
+            checker_role=Role.volunteer.value,
+            visited_on=visited,
+            note="实地走访 on-site visit",
+            expires_at=utcnow() + timedelta(days=365 - (today - visited).days),
+        )
+        session.add(check)
+        session.flush()
+        for k, offer in enumerate(offers[:4]):
+            disputed = n == 2 and k == 0
+            session.add(
+                AccessibilityFinding(
+                    check_id=check.id or 0,
+                    posting_id=posting.id or 0,
+                    code=offer.code,
+                    result=CheckResult.partly if disputed else CheckResult.confirmed,
+                    note="只在一楼 ground floor only" if disputed else "",
+                )
+            )
     session.flush()
     return logins

@@ -162,8 +162,11 @@ class Public:
 
 
 PUBLIC = Public()
-ALL_ROLES = (Role.seeker, Role.employer, Role.caseworker, Role.admin)
+# Every kind of account (the volunteer only checks workplaces: routes that serve it say so).
+ALL_ROLES = (Role.seeker, Role.employer, Role.caseworker, Role.admin, Role.volunteer)
+MEMBER_ROLES = (Role.seeker, Role.employer, Role.caseworker, Role.admin)
 AnyUser = Annotated[Principal, Depends(Allow(*ALL_ROLES))]
+MemberUser = Annotated[Principal, Depends(Allow(*MEMBER_ROLES))]
 SeekerUser = Annotated[Principal, Depends(Allow(Role.seeker))]
 StaffUser = Annotated[Principal, Depends(Allow(Role.caseworker, Role.admin))]
 AdminUser = Annotated[Principal, Depends(Allow(Role.admin))]

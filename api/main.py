@@ -1,6 +1,7 @@
 """The FastAPI application factory."""
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,6 +16,7 @@ from api.deps import PUBLIC, SessionDep
 from api.errors import document_errors, install_error_handlers, unavailable_error
 from api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from api.routers import (
+    accessibility,
     auth,
     catalog,
     employers,
@@ -73,7 +75,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.state.engine = engine
     install_error_handlers(app)
     document_errors(app)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        overrides=upload_limits(settings),
+    )
     app.add_middleware(RequestIdMiddleware)
 
     @app.get("/health", tags=["health"], dependencies=[Depends(PUBLIC)], responses={503: {}})
@@ -99,8 +105,19 @@ ROUTERS = (
     referrals.router,
     inbox.router,
     learning.router,
+    accessibility.router,
     page_router,
 )
+
+
+def upload_limits(settings: Settings) -> list[tuple[re.Pattern[str], int]]:
+    """Larger body limits for photo uploads (one photo by the API, a few with the page's
+    form), still enforced before the body is read."""
+    one = settings.accessibility_photo_max_bytes + 64 * 1024
+    return [
+        (re.compile(r"^/accessibility/findings/\d+/photos$"), max(one, settings.max_body_bytes)),
+        (re.compile(r"^/checks/postings/\d+/new$"), max(one * 5, settings.max_body_bytes)),
+    ]
 
 
 def _start_scheduler(settings: Settings, engine: Engine, index: Any) -> Any:

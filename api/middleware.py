@@ -1,7 +1,9 @@
 """Pure ASGI middleware: request ids and a cap on request body size."""
 
 import json
+import re
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -35,17 +37,28 @@ class _TooLarge(Exception):
 
 
 class BodySizeLimitMiddleware:
-    """Answers 413 when a request body is larger than max_bytes (declared or streamed)."""
+    """Answers 413 when a request body is larger than max_bytes (declared or streamed);
+    `overrides` give other limits to paths matching a pattern (photo uploads)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        overrides: Sequence[tuple[re.Pattern[str], int]] = (),
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.overrides = tuple(overrides)
 
-    async def _reject(self, send: Send) -> None:
+    def _limit(self, scope: Scope) -> int:
+        path = str(scope.get("path", ""))
+        return next((n for pattern, n in self.overrides if pattern.match(path)), self.max_bytes)
+
+    async def _reject(self, send: Send, max_bytes: int) -> None:
         body = json.dumps(
             {
                 "error": "payload_too_large",
-                "detail": f"the request body is larger than {self.max_bytes} bytes",
+                "detail": f"the request body is larger than {max_bytes} bytes",
             }
         ).encode()
         await send(
@@ -64,14 +77,15 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self._limit(scope)
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None:
             try:
-                too_big = int(declared) > self.max_bytes
+                too_big = int(declared) > max_bytes
             except ValueError:
                 too_big = False
             if too_big:
-                await self._reject(send)
+                await self._reject(send, max_bytes)
                 return
         received = 0
         started = False
@@ -82,11 +96,11 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     if not started and not rejected:
                         # Answer now: the framework turns errors while reading into a 400.
                         rejected = True
-                        await self._reject(send)
+                        await self._reject(send, max_bytes)
                     raise _TooLarge
             return message
 
@@ -102,7 +116,7 @@ class BodySizeLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
             if not started and not rejected:
-                await self._reject(send)
+                await self._reject(send, max_bytes)
 
 
 def state_value(scope: dict[str, Any], key: str) -> Any:

@@ -32,7 +32,7 @@ from sqlmodel import Session, col, select
 
 from api.db import session_scope
 from api.schemas.pushes import JobOut
-from api.services import delivery, digests
+from api.services import accessibility, delivery, digests
 from api.services.digests import JobContext
 from api.services.outbox import local_zone
 from api.settings import Settings
@@ -44,6 +44,10 @@ log = logging.getLogger(__name__)
 
 def _deliver(ctx: JobContext) -> dict[str, Any]:
     return delivery.deliver_due(ctx.engine, ctx.settings, clock=ctx.clock).as_dict()
+
+
+def _accessibility(ctx: JobContext) -> dict[str, Any]:
+    return accessibility.run_expiry_and_reminders(ctx.engine, ctx.settings, ctx.clock())
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,12 @@ JOBS: dict[str, JobSpec] = {
             "close postings past their expiry and tell the employer",
             digests.run_expiry,
             _cron(minute=15),
+        ),
+        JobSpec(
+            "accessibility",
+            "expire old accessibility checks and remind caseworkers to check again",
+            _accessibility,
+            _cron(hour=lambda s: s.digest_hour, minute=50),
         ),
         JobSpec(
             "embeddings",

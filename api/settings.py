@@ -90,6 +90,19 @@ class Settings(BaseSettings):
     learn_min_holdout_queries: int = Field(default=20, ge=1)
     # Mean held-out nDCG the fitted weights must gain (and the 90% interval's low end > 0).
     learn_min_gain: float = Field(default=0.01, ge=0.0, le=1.0)
+
+    # --- verified workplace accessibility ---
+    # A check's confirmations count as verified for this many days, then as claims again.
+    accessibility_check_valid_days: int = Field(default=365, ge=1, le=3650)
+    # Caseworkers are reminded this many days before a check expires (and once when it has).
+    accessibility_remind_days: int = Field(default=30, ge=0, le=365)
+    # Photos of findings: the largest upload accepted, the largest image, how many per finding.
+    accessibility_photo_max_bytes: int = Field(default=5_000_000, ge=10_000, le=50_000_000)
+    accessibility_photo_max_pixels: int = Field(default=40_000_000, ge=10_000)
+    accessibility_photo_max_side: int = Field(default=2048, ge=64, le=10_000)  # downscaled to
+    accessibility_photos_per_finding: int = Field(default=5, ge=1, le=50)
+    # Where photos are kept (outside any static folder); empty: <data_dir>/accessibility_photos.
+    accessibility_photo_dir: Path | None = None
     # The PostgreSQL advisory lock key the leading worker holds.
     scheduler_lock_key: int = 0x6A6F626D  # "jobm"
     scheduler_standby_poll_seconds: float = Field(default=5.0, gt=0)
@@ -113,6 +126,11 @@ class Settings(BaseSettings):
     quota_share_below_threshold: Decimal = Field(
         default=Decimal("0.9"), ge=0, le=1, decimal_places=4
     )
+
+    @property
+    def photo_dir(self) -> Path:
+        """The folder of accessibility photos."""
+        return self.accessibility_photo_dir or self.data_dir / "accessibility_photos"
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "Settings":

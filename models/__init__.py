@@ -2,6 +2,9 @@
 
 from models.base import metadata
 from models.tables import (
+    AccessibilityCheck,
+    AccessibilityFinding,
+    AccessibilityPhoto,
     Accommodation,
     Account,
     ApprovalRule,
@@ -30,6 +33,9 @@ from models.tables import (
 )
 
 __all__ = [
+    "AccessibilityCheck",
+    "AccessibilityFinding",
+    "AccessibilityPhoto",
     "Accommodation",
     "Account",
     "ApprovalRule",

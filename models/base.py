@@ -51,6 +51,8 @@ class Role(enum.StrEnum):
     employer = "employer"
     caseworker = "caseworker"
     admin = "admin"
+    # Accessibility volunteer (无障碍监督员): records checks of workplaces, nothing else.
+    volunteer = "volunteer"
 
 
 class Language(enum.StrEnum):
@@ -124,3 +126,11 @@ class OutboxStatus(enum.StrEnum):
     pending = "pending"
     delivered = "delivered"
     failed = "failed"
+
+
+class CheckResult(enum.StrEnum):
+    """What an on-site check found for one claimed accessibility feature."""
+
+    confirmed = "confirmed"
+    not_found = "not_found"
+    partly = "partly"

@@ -15,6 +15,7 @@ from sqlalchemy.orm import declared_attr
 from sqlmodel import JSON, Field, SQLModel
 
 from models.base import (
+    CheckResult,
     Language,
     NeedLevel,
     OfferAvailability,
@@ -155,6 +156,8 @@ class SeekerProfileBase(SQLModel):
     )
     expected_wage: int | None = Field(default=None, ge=0, le=1_000_000)
     language: Language = Field(default=Language.zh, sa_type=enum_type(Language))
+    # True: an essential need counts as met only where an on-site check verified it.
+    verified_only_essential: bool = Field(default=False)
 
 
 class SeekerProfile(SeekerProfileBase, Versioned, table=True):
@@ -434,9 +437,7 @@ class PushFrequency(enum.StrEnum):
 class PushPreferenceBase(SQLModel):
     # False: no pushes at all (PIPL Art. 24 opt-out); pushes already written stay in the inbox.
     enabled: bool = Field(default=True)
-    frequency: PushFrequency = Field(
-        default=PushFrequency.weekly, sa_type=enum_type(PushFrequency)
-    )
+    frequency: PushFrequency = Field(default=PushFrequency.weekly, sa_type=enum_type(PushFrequency))
     # Extra channels besides the in-app inbox, which is always on: "email", "webhook".
     channels: list[str] = Field(default_factory=list, sa_type=JSON)
     # Local "HH:MM" (settings.timezone); e-mail and webhook wait while quiet, the inbox does not.
@@ -557,3 +558,60 @@ class WeightSet(SQLModel, table=True):
     created_at: datetime = created_at_field()
     created_by: int | None = Field(default=None)  # account id; no FK (not a personal table)
     activated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# --- verified workplace accessibility ----------------------------------------------------
+
+
+class AccessibilityCheck(SQLModel, table=True):
+    """One on-site check of a posting's workplace by a caseworker or accessibility volunteer;
+    valid until `expires_at`, after which its confirmations count as claims again."""
+
+    __tablename__: ClassVar[str] = "accessibility_check"
+
+    id: int | None = Field(default=None, primary_key=True)
+    posting_id: int = Field(foreign_key="posting.id", index=True)
+    employer_id: int = Field(foreign_key="employer.id", index=True)
+    checked_by: int = Field(foreign_key="account.id", index=True)
+    checker_role: str = Field(max_length=24)
+    visited_on: date
+    note: str = Field(default="", max_length=2000)
+    created_at: datetime = created_at_field()
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    # Set by the scheduled job once the check has expired and the posting was re-indexed.
+    lapsed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AccessibilityFinding(Versioned, table=True):
+    """What a check found for one claimed feature, and the employer's answer to it."""
+
+    __tablename__: ClassVar[str] = "accessibility_finding"
+    __table_args__ = (sa.UniqueConstraint("check_id", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    check_id: int = Field(foreign_key="accessibility_check.id", index=True)
+    posting_id: int = Field(foreign_key="posting.id", index=True)
+    code: str = Field(foreign_key="accommodation.code", max_length=48)
+    result: CheckResult = Field(sa_type=enum_type(CheckResult))
+    note: str = Field(default="", max_length=1000)
+    employer_reply: str = Field(default="", max_length=2000)
+    reply_action: str = Field(default="", max_length=24)
+    replied_by: int | None = Field(default=None, foreign_key="account.id")
+    replied_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AccessibilityPhoto(SQLModel, table=True):
+    """A photo of a finding, re-encoded without metadata and stored under a random name
+    outside any static folder; served only to those allowed."""
+
+    __tablename__: ClassVar[str] = "accessibility_photo"
+
+    id: int | None = Field(default=None, primary_key=True)
+    finding_id: int = Field(foreign_key="accessibility_finding.id", index=True)
+    stored_name: str = Field(max_length=64, unique=True)
+    content_type: str = Field(max_length=32)
+    size_bytes: int
+    width: int
+    height: int
+    uploaded_by: int = Field(foreign_key="account.id")
+    created_at: datetime = created_at_field()

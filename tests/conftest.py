@@ -101,7 +101,7 @@ def engine(
 
 
 @pytest.fixture
-def settings(engine: Engine) -> Settings:
+def settings(engine: Engine, tmp_path: Path) -> Settings:
     return Settings(
         environment="test",
         secret_key=TEST_SECRET,  # type: ignore[arg-type]
@@ -110,6 +110,7 @@ def settings(engine: Engine) -> Settings:
         scheduler_enabled=False,
         embedding_model="hashing",  # fast and deterministic; the real models have own tests
         index_poll_seconds=0.0,
+        accessibility_photo_dir=tmp_path / "photos",
     )
 
 

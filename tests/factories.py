@@ -1,5 +1,6 @@
 """Small factories that put rows in the database and give tokens, without the slow paths."""
 
+import io
 import itertools
 from datetime import timedelta
 from functools import lru_cache
@@ -152,3 +153,14 @@ def token(session: Session, settings: Settings, acc: Account) -> str:
 
 def headers(session: Session, settings: Settings, acc: Account) -> dict[str, str]:
     return {"Authorization": f"Bearer {token(session, settings, acc)}"}
+
+
+def png_bytes(
+    width: int = 40, height: int = 30, color: tuple[int, int, int] = (200, 30, 30)
+) -> bytes:
+    """A small real PNG image."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(out, format="PNG")
+    return out.getvalue()

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from api.deps import PUBLIC, AdminUser, AnyUser, IdPath, PageDep, SessionDep, StaffUser
+from api.deps import PUBLIC, AdminUser, IdPath, MemberUser, PageDep, SessionDep, StaffUser
 from api.schemas.common import Page
 from api.schemas.domain import (
     AccommodationIn,
@@ -51,7 +51,7 @@ def create_training(data: TrainingIn, principal: StaffUser, session: SessionDep)
 
 @router.get("/trainings", response_model=Page[TrainingPublic], tags=["trainings"], responses=ERRORS)
 def list_trainings(
-    principal: AnyUser,
+    principal: MemberUser,
     session: SessionDep,
     page: PageDep,
     centre_code: Annotated[str | None, Query(max_length=32)] = None,
@@ -72,7 +72,9 @@ def list_trainings(
 @router.get(
     "/trainings/{training_id}", response_model=TrainingPublic, tags=["trainings"], responses=ERRORS
 )
-def read_training(training_id: IdPath, principal: AnyUser, session: SessionDep) -> TrainingPublic:
+def read_training(
+    training_id: IdPath, principal: MemberUser, session: SessionDep
+) -> TrainingPublic:
     """One training."""
     return TrainingPublic.model_validate(
         get_or_404(session, Training, training_id, what="training")

@@ -1,7 +1,7 @@
 """Request and response shapes built on the tables' *Base classes."""
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -112,7 +112,7 @@ RegisterIn = Annotated[SeekerRegisterIn | EmployerRegisterIn, Field(discriminato
 class StaffAccountIn(StrictInput):
     email: Email
     password: Password
-    role: Literal[Role.caseworker, Role.admin]
+    role: Literal[Role.caseworker, Role.admin, Role.volunteer]
     display_name: Annotated[str, Field(max_length=100)] = ""
     language: Language = Language.zh
     centre_code: Annotated[str | None, Field(max_length=32)] = None
@@ -207,6 +207,7 @@ class SeekerProfileUpdate(StrictInput):
     work_modes: Annotated[list[WorkMode] | None, Field(min_length=1)] = None
     expected_wage: Annotated[int | None, Field(ge=0, le=1_000_000)] = None
     language: Language | None = None
+    verified_only_essential: bool | None = None
     needs: Annotated[list[NeedIn] | None, Field(max_length=60)] = None
 
     @model_validator(mode="after")
@@ -274,6 +275,11 @@ class OfferPublic(BaseModel):
     availability: OfferAvailability
     label_zh: str
     label_en: str
+    # verified: confirmed on site by a check not yet expired; claimed: the employer's word
+    # only; disputed: the latest check did not find it (or only partly).
+    verification: Literal["verified", "claimed", "disputed"] = "claimed"
+    checked_on: date | None = None
+    verified_until: datetime | None = None
 
 
 def _check_posting(model: "PostingIn | PostingUpdate") -> None:

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 from sqlmodel import SQLModel
 
+from api.schemas.accessibility import NeedVerification
 from api.schemas.common import StrictInput
 from models.base import WorkMode
 
@@ -21,6 +22,9 @@ class ExplanationOut(SQLModel):
     needs_unmet: list[str]
     distance_km: float | None
     top_signal: str
+    # For the seeker's own matches: each need the posting offers, verified on site (with the
+    # visit's date), only claimed by the employer, or disputed by a check.
+    needs_verification: list[NeedVerification] = Field(default_factory=list)
 
 
 class PostingSummary(SQLModel):

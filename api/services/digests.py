@@ -33,6 +33,7 @@ from api.services.matching import (
     weights_in_force,
 )
 from api.services.outbox import Push
+from api.services.verification import base_code
 from api.settings import Settings
 from matcher import FusionWeights, Match, PostingDoc, SeekerDoc, TextEncoder
 from matcher.explain import Labels
@@ -154,11 +155,12 @@ class PostingInfo:
 
 
 def _bilingual(codes: Iterable[str], labels: Labels, hidden: set[str]) -> list[dict[str, str]]:
-    # Health-related accommodations are sensitive (PIPL): never in a push.
+    # Health-related accommodations are sensitive (PIPL): never in a push (a verified code
+    # is its feature's code with a suffix: hidden as well).
     return [
         {"zh": labels.get(c, {}).get("zh", c), "en": labels.get(c, {}).get("en", c)}
         for c in codes
-        if c not in hidden
+        if base_code(c) not in hidden
     ]
 
 

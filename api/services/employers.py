@@ -19,6 +19,7 @@ from api.schemas.domain import (
 from api.services import audit
 from api.services.common import apply_update, get_or_404, labelled_codes, paginate
 from api.services.seekers import validate_codes
+from api.services.verification import feature_states
 from models import Employer, Posting, PostingOffer
 from models.base import PostingStatus, Role, WorkMode, utcnow
 
@@ -147,8 +148,8 @@ def posting_to_public(session: Session, posting: Posting) -> PostingPublic:
 
 
 def postings_to_public(session: Session, postings: list[Posting]) -> list[PostingPublic]:
-    """The public view of postings, with their employers and offers loaded in two queries
-    (not two per posting)."""
+    """The public view of postings, with their employers, offers and the offers' verification
+    loaded for the whole list (not per posting)."""
     ids = [p.id for p in postings]
     employers = {
         e.id: e
@@ -166,6 +167,13 @@ def postings_to_public(session: Session, postings: list[Posting]) -> list[Postin
         ).all(),
         "availability",
     )
+    states = feature_states(session, [i or 0 for i in ids], utcnow())
+    for posting_id, posting_offers in offers.items():
+        for offer in posting_offers:
+            state = states.get(posting_id or 0, {}).get(offer["code"])
+            offer["verification"] = state.status if state else "claimed"
+            offer["checked_on"] = state.checked_on if state else None
+            offer["verified_until"] = state.verified_until if state else None
     result = []
     for posting in postings:
         employer = employers.get(posting.employer_id)

@@ -7,6 +7,7 @@ from sqlmodel import Session, col, select
 
 from api.deps import Principal
 from api.errors import NotFound
+from api.schemas.accessibility import NeedVerification
 from api.schemas.common import PageParams
 from api.schemas.matching import (
     CandidateOut,
@@ -30,9 +31,11 @@ from api.services.matching import (
     load_posting_docs,
     load_seeker_docs,
 )
+from api.services.verification import FeatureStatus, base_code, feature_states
 from matcher import Match, SeekerDoc
-from models import Employer, MatchFeedback, Posting, SeekerProfile
-from models.base import Role, WorkMode, utcnow
+from matcher.explain import Labels
+from models import Employer, MatchFeedback, Posting, SeekerNeed, SeekerProfile
+from models.base import NeedLevel, Role, WorkMode, utcnow
 
 # Matches and candidates are ranked this deep; pages walk through these.
 MAX_RESULTS = 200
@@ -44,12 +47,76 @@ def _explanation(match: Match) -> ExplanationOut:
         text=e.text,
         matched_skills=e.matched_skills,
         missing_skills=e.missing_skills,
-        needs_met=e.needs_met,
-        needs_arrangeable=e.needs_arrangeable,
-        needs_unmet=e.needs_unmet,
+        # A verified-only need is matched under its verified code: report the feature's code.
+        needs_met=[base_code(c) for c in e.needs_met],
+        needs_arrangeable=[base_code(c) for c in e.needs_arrangeable],
+        needs_unmet=[base_code(c) for c in e.needs_unmet],
         distance_km=e.distance_km,
         top_signal=e.top_signal,
     )
+
+
+VERIFICATION_WORDS = {
+    "zh": ("实地核实", "仅为用人单位声明，尚未核实", "经核查有争议"),
+    "en": ("verified on site", "claimed by the employer, not verified", "disputed by a check"),
+}
+
+
+def _with_verification(
+    out: ExplanationOut,
+    needs: list[SeekerNeed],
+    states: dict[str, FeatureStatus],
+    labels: Labels,
+    language: str,
+) -> ExplanationOut:
+    """The explanation with each offered need's verification, in parts and in words."""
+    rows: list[NeedVerification] = []
+    for need in needs:
+        state = states.get(need.code)
+        if state is None:
+            continue
+        rows.append(
+            NeedVerification(
+                code=need.code,
+                essential=need.level == NeedLevel.essential,
+                status=state.status,  # type: ignore[arg-type]
+                checked_on=state.checked_on if state.status != "claimed" else None,
+            )
+        )
+    if not rows:
+        return out
+    lang = "en" if language == "en" else "zh"
+    verified_w, claimed_w, disputed_w = VERIFICATION_WORDS[lang]
+    sep = "、" if lang == "zh" else ", "
+
+    def name(code: str) -> str:
+        return labels.get(code, {}).get(lang, code)
+
+    groups = [
+        (
+            verified_w,
+            [
+                f"{name(r.code)}（{r.checked_on}）"
+                if lang == "zh"
+                else f"{name(r.code)} ({r.checked_on})"
+                for r in rows
+                if r.status == "verified"
+            ],
+        ),
+        (claimed_w, [name(r.code) for r in rows if r.status == "claimed"]),
+        (disputed_w, [name(r.code) for r in rows if r.status == "disputed"]),
+    ]
+    parts = [
+        (
+            f"{word}：{sep.join(items)}。"
+            if lang == "zh"
+            else f"{word.capitalize()}: {sep.join(items)}."
+        )
+        for word, items in groups
+        if items
+    ]
+    text = out.text + ("" if lang == "zh" else " ") + ("" if lang == "zh" else " ").join(parts)
+    return out.model_copy(update={"needs_verification": rows, "text": text})
 
 
 def _seeker_query(session: Session, index: MatchIndex, profile: SeekerProfile) -> SeekerDoc:
@@ -95,15 +162,33 @@ def list_matches(
         for m in index.matches_for(doc, MAX_RESULTS)
         if m.score >= min_score and (include_dismissed or feedback.get(int(m.id)) != "dismissed")
     ]
+    needs = list(session.exec(select(SeekerNeed).where(SeekerNeed.seeker_id == seeker_id)))
+    now = utcnow()
+    if profile.verified_only_essential:
+        # The index may hold a verification that has expired since it was loaded (the
+        # scheduled job re-indexes once a day): check the essential needs against now.
+        states = feature_states(session, [int(m.id) for m in ranked], now)
+        essential = [n.code for n in needs if n.level == NeedLevel.essential]
+        ranked = [
+            m
+            for m in ranked
+            if all(
+                (s := states[int(m.id)].get(c)) is not None and s.status == "verified"
+                for c in essential
+            )
+        ]
     window = ranked[page.offset : page.offset + page.limit]
     postings = _summaries(session, [int(m.id) for m in window])
+    window_states = feature_states(session, [int(m.id) for m in window], now)
     items = [
         MatchOut(
             posting=postings[int(m.id)],
             score=round(m.score, 4),
             signals={k: round(v, 4) for k, v in m.signals.items()},
             contributions={k: round(v, 4) for k, v in m.contributions.items()},
-            explanation=_explanation(m),
+            explanation=_with_verification(
+                _explanation(m), needs, window_states[int(m.id)], index.labels, doc.language
+            ),
             feedback=feedback.get(int(m.id)),  # type: ignore[arg-type]
         )
         for m in window

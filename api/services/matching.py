@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from api.db import after_commit
+from api.services.verification import VERIFIED_SUFFIX, verified_code, verified_codes
 from matcher import (
     FusionWeights,
     Match,
@@ -68,15 +70,22 @@ def posting_doc(
     offers: Sequence[PostingOffer],
     centre_code: str | None,
     embedding: FloatArray | None = None,
+    verified: AbstractSet[str] = frozenset(),
 ) -> PostingDoc:
-    """A posting as the matcher sees it."""
+    """A posting as the matcher sees it; each feature verified on site is offered a second
+    time under its verified code (see api.services.verification)."""
     return PostingDoc(
         id=str(posting.id),
         title=posting.title,
         text=posting.description,
         required_skills=list(posting.required_skills),
         optional_skills=list(posting.optional_skills),
-        offers=[Offer(code=o.code, availability=o.availability.value) for o in offers],
+        offers=[Offer(code=o.code, availability=o.availability.value) for o in offers]
+        + [
+            Offer(code=verified_code(o.code), availability=o.availability.value)
+            for o in offers
+            if o.code in verified
+        ],
         work_mode=posting.work_mode.value,
         schedule=posting.schedule.value,
         lat=posting.lat,
@@ -97,14 +106,23 @@ def seeker_doc(
     centre_code: str | None,
     embedding: FloatArray | None = None,
 ) -> SeekerDoc:
-    """A seeker as the matcher sees it: no name, contact, or disability category."""
+    """A seeker as the matcher sees it: no name, contact, or disability category. A seeker who
+    wants verified features for essential needs needs their verified codes."""
+    strict = profile.verified_only_essential
     text = " ".join(p for p in (profile.headline, profile.experience, profile.education) if p)
     return SeekerDoc(
         id=str(profile.id),
         text=text,
         desired_roles=list(profile.desired_roles),
         skills=list(profile.skills),
-        needs=[Need(code=n.code, essential=n.level == NeedLevel.essential) for n in needs],
+        needs=[
+            Need(
+                code=verified_code(n.code) if strict and essential else n.code,
+                essential=essential,
+            )
+            for n in needs
+            for essential in (n.level == NeedLevel.essential,)
+        ],
         work_modes=frozenset(
             m.value if hasattr(m, "value") else str(m) for m in profile.work_modes
         ),
@@ -120,10 +138,16 @@ def seeker_doc(
 
 
 def vocabulary_labels(session: Session) -> Labels:
-    """Need and offer codes with their Chinese and English labels, for explanations."""
-    return {
-        a.code: {"zh": a.label_zh, "en": a.label_en} for a in session.exec(select(Accommodation))
-    }
+    """Need and offer codes with their Chinese and English labels, for explanations (a
+    verified code reads as its feature, marked as checked on site)."""
+    labels: dict[str, dict[str, str]] = {}
+    for a in session.exec(select(Accommodation)):
+        labels[a.code] = {"zh": a.label_zh, "en": a.label_en}
+        labels[a.code + VERIFIED_SUFFIX] = {
+            "zh": f"{a.label_zh}（已实地核实）",
+            "en": f"{a.label_en} (verified on site)",
+        }
+    return labels
 
 
 def _centre_codes(session: Session) -> dict[int, str]:
@@ -152,12 +176,18 @@ def _load_docs(
             children.setdefault(getattr(c, child_key), []).append(c)
     centres = _centre_codes(session)
     vectors = stored_vectors(session, owner_type, row_ids, model)
-    build = posting_doc if owner_type == POSTING else seeker_doc
+    verified = verified_codes(session, row_ids, utcnow()) if owner_type == POSTING else {}
     text_of: Callable[[Any], str] = posting_text if owner_type == POSTING else seeker_text
     out: dict[int, Any] = {}
     for r in rows:
         rid = r.id or 0
-        doc = build(r, children.get(rid, []), centres.get(r.centre_id or 0))
+        doc: Any
+        if owner_type == POSTING:
+            doc = posting_doc(
+                r, children.get(rid, []), centres.get(r.centre_id or 0), verified=verified[rid]
+            )
+        else:
+            doc = seeker_doc(r, children.get(rid, []), centres.get(r.centre_id or 0))
         stored = vectors.get(rid)
         if stored is not None and stored[0] == text_hash(text_of(doc)):
             doc = _with_embedding(doc, stored[1])

@@ -90,6 +90,94 @@ def _reasons(item: dict[str, Any], lang: Lang) -> str:
     return ("；" if zh else "; ").join(parts)
 
 
+ACCESSIBILITY_KINDS = (
+    outbox.ACCESSIBILITY_DISPUTE,
+    outbox.ACCESSIBILITY_REPLY,
+    outbox.ACCESSIBILITY_RECHECK,
+)
+RESULT_WORDS = {
+    "not_found": ("未找到", "not found"),
+    "partly": ("部分具备", "only partly there"),
+    "confirmed": ("已确认", "confirmed"),
+}
+
+
+def _accessibility(kind: str, payload: dict[str, Any], lang: Lang) -> tuple[str, list[str], str]:
+    """Subject, lines and why of an accessibility push (workplace facts only, no person)."""
+    zh = lang == "zh"
+    title = str(payload.get("title", ""))
+    pid = payload.get("posting_id")
+    url = str(payload.get("url", ""))
+    lines: list[str] = []
+    if kind == outbox.ACCESSIBILITY_DISPUTE:
+        subject = (
+            f"【无障碍核查】岗位「{title}」有便利条件未被核实"
+            if zh
+            else f'[jobmatch] Accessibility check: claims of "{title}" not confirmed'
+        )
+        for feature in payload.get("features", []):
+            label = _labels([feature.get("label", {})], lang)
+            word = RESULT_WORDS.get(str(feature.get("result")), ("", ""))[0 if zh else 1]
+            note = str(feature.get("note") or "")
+            name = label[0] if label else str(feature.get("code", ""))
+            lines.append(f"{name}：{word}" + (f"（{note}）" if note else "") if zh
+                         else f"{name}: {word}" + (f" ({note})" if note else ""))
+        lines.append(
+            f"核查日期 {payload.get('visited_on')}。在岗位上这些条件现显示为“有争议”，"
+            f"在您答复或复查之前不会被悄悄删除。请在 {url} 答复或更正。"
+            if zh
+            else f"Checked on {payload.get('visited_on')}. On the posting these features now "
+            "show as disputed; nothing is removed without you. Answer or correct the claim at "
+            f"{url}."
+        )
+        why = (
+            f"您收到这条通知，是因为核查人员实地核查了贵单位岗位 #{pid} 所声明的无障碍条件。"
+            if zh
+            else f"You receive this because a checker visited the workplace of your posting "
+            f"#{pid} and checked the accessibility it claims."
+        )
+    elif kind == outbox.ACCESSIBILITY_REPLY:
+        subject = (
+            f"【无障碍核查】用人单位答复了岗位「{title}」的核查结果"
+            if zh
+            else f'[jobmatch] The employer answered your check of "{title}"'
+        )
+        label = _labels([payload.get("label", {})], lang)
+        lines.append(
+            f"{label[0] if label else ''}：{payload.get('note', '')}"
+            if zh
+            else f"{label[0] if label else ''}: {payload.get('note', '')}"
+        )
+        lines.append(f"详情见 {url}" if zh else f"Details at {url}")
+        why = (
+            "您收到这条通知，是因为这次核查由您记录。"
+            if zh
+            else "You receive this because you recorded this check."
+        )
+    else:
+        expired = payload.get("state") == "expired"
+        subject = (
+            f"【无障碍核查】岗位「{title}」的核查{'已过期' if expired else '即将过期'}"
+            if zh
+            else f'[jobmatch] The accessibility check of "{title}" '
+            f"{'has expired' if expired else 'expires soon'}"
+        )
+        lines.append(
+            f"上次核查 {payload.get('visited_on')}，有效期至 {payload.get('expires_on')}。"
+            f"请安排复查：{url}"
+            if zh
+            else f"Last checked {payload.get('visited_on')}, valid until "
+            f"{payload.get('expires_on')}. Please arrange a new check: {url}"
+        )
+        why = (
+            "您收到这条提醒，是因为该岗位属于您所在服务中心；每次核查最多提醒两次（即将过期、已过期）。"
+            if zh
+            else "You receive this because the posting belongs to your service centre; each "
+            "check is reminded at most twice (expiring soon, expired)."
+        )
+    return subject, lines, why
+
+
 def render(
     kind: str,
     payload: dict[str, Any],
@@ -222,6 +310,8 @@ def render(
             if zh
             else "You receive this because your organisation posted it and it has expired."
         )
+    elif kind in ACCESSIBILITY_KINDS:
+        subject, lines, why = _accessibility(kind, payload, lang)
     elif payload.get("title") and payload.get("body"):
         # Event pushes (referrals) are worded when the event happens, in the recipient's
         # language then; they name no person, disability or need.

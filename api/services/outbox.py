@@ -22,7 +22,21 @@ TRAINING_OFFER = "training_offer"
 REFERRAL_REMINDER = "referral_reminder"
 EMPLOYER_DIGEST = "employer_digest"
 POSTING_EXPIRED = "posting_expired"
-KINDS = (DIGEST, TRAINING_OFFER, REFERRAL_REMINDER, EMPLOYER_DIGEST, POSTING_EXPIRED)
+# Verified workplace accessibility: a claim found missing (to the employer), the employer's
+# answer (to the checker), a check expiring or expired (to caseworkers).
+ACCESSIBILITY_DISPUTE = "accessibility_dispute"
+ACCESSIBILITY_REPLY = "accessibility_reply"
+ACCESSIBILITY_RECHECK = "accessibility_recheck"
+KINDS = (
+    DIGEST,
+    TRAINING_OFFER,
+    REFERRAL_REMINDER,
+    EMPLOYER_DIGEST,
+    POSTING_EXPIRED,
+    ACCESSIBILITY_DISPUTE,
+    ACCESSIBILITY_REPLY,
+    ACCESSIBILITY_RECHECK,
+)
 
 # Keys the delivery step keeps in a row's payload: the external channels already done.
 SENT = "_sent"

@@ -360,7 +360,16 @@ SPECIAL_TABLES: dict[str, Selector] = {
     "audit_log": _audit_rows,
 }
 # Tables that point at accounts for another reason than holding a person's data.
-STAFF_ONLY = {"training"}  # created_by: the staff member who published it
+STAFF_ONLY = {
+    "training",  # created_by: the staff member who published it
+    # Accessibility checks of workplaces: the checker (caseworker or volunteer), the uploader
+    # and the employer who answered; nothing about a seeker. Photos show workplaces (checkers
+    # are told not to photograph people; staff delete one that does), so they are in no
+    # seeker's export or erasure.
+    "accessibility_check",
+    "accessibility_finding",
+    "accessibility_photo",
+}
 
 
 def personal_tables() -> dict[str, Selector]:

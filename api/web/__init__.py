@@ -5,13 +5,23 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DBAPIError
 
 from api.errors import database_error_response, unavailable_error
-from api.web import admin, common, employer, pushes, referral_review, referrals, seeker, staff
+from api.web import (
+    admin,
+    checks,
+    common,
+    employer,
+    pushes,
+    referral_review,
+    referrals,
+    seeker,
+    staff,
+)
 from api.web.core import STATIC_DIR, PageRoute, error_page
 from api.web.csrf import csrf_checker
 
 # One flat router holding every page route (the access matrix walks ROUTERS' routes).
 router = APIRouter()
-for _module in (common, seeker, employer, staff, admin, pushes, referrals, referral_review):
+for _module in (common, seeker, employer, staff, admin, pushes, referrals, referral_review, checks):
     router.routes.extend(_module.router.routes)
 
 

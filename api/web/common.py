@@ -43,6 +43,7 @@ START_PAGE = {
     Role.employer: "/employer/vacancies",
     Role.caseworker: "/centre/seekers",
     Role.admin: "/manage/accommodations",
+    Role.volunteer: "/checks",
 }
 
 

@@ -122,6 +122,7 @@ NAV: dict[Role | None, list[tuple[str, str]]] = {
         ("/centre/seekers", "nav_centre_seekers"),
         ("/centre/referrals", "nav_queue"),
         ("/centre/trainings", "nav_centre_trainings"),
+        ("/checks", "nav_checks"),
     ],
     Role.admin: [
         ("/", "nav_home"),
@@ -131,6 +132,7 @@ NAV: dict[Role | None, list[tuple[str, str]]] = {
         ("/manage/rules", "nav_rules"),
         ("/manage/statistics", "nav_statistics"),
     ],
+    Role.volunteer: [("/", "nav_home"), ("/checks", "nav_checks")],
 }
 
 

@@ -202,6 +202,7 @@ def needs_page(request: Request, principal: SeekerPage, session: SessionDep) -> 
     public = seeker_service.to_public(session, profile)
     values: dict[str, Any] = {"need_" + n.code: n.level.value for n in public.needs}
     values["version"] = str(profile.version)
+    values["verified_only"] = "yes" if profile.verified_only_essential else ""
     return _needs_page(request, session, principal, profile, Form(values=values))
 
 
@@ -226,6 +227,7 @@ def save_needs(
             {
                 "version": optional(form.get("version")),
                 "needs": [{"code": code, "level": level} for code, level in chosen],
+                "verified_only_essential": form.get("verified_only") == "yes",
             }
         )
         seeker_service.update_profile(session, principal, profile.id or 0, update)

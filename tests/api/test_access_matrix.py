@@ -17,9 +17,10 @@ from models.base import Role
 from tests import factories as f
 from tests.web.routes import PAGE_ROUTES
 
-S, E, C, A = Role.seeker, Role.employer, Role.caseworker, Role.admin
+S, E, C, A, V = Role.seeker, Role.employer, Role.caseworker, Role.admin, Role.volunteer
 PUBLIC: frozenset[Role] = frozenset()
-ALL = frozenset({S, E, C, A})
+ALL = frozenset({S, E, C, A, V})
+MEMBERS = frozenset({S, E, C, A})  # every role but the accessibility volunteer
 STAFF = frozenset({C, A})
 EMP_STAFF = frozenset({E, C, A})
 
@@ -50,8 +51,8 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("PATCH", "/postings/{posting_id}"): EMP_STAFF,
     ("POST", "/postings/{posting_id}/close"): EMP_STAFF,
     ("POST", "/trainings"): STAFF,
-    ("GET", "/trainings"): ALL,
-    ("GET", "/trainings/{training_id}"): ALL,
+    ("GET", "/trainings"): MEMBERS,
+    ("GET", "/trainings/{training_id}"): MEMBERS,
     ("PATCH", "/trainings/{training_id}"): STAFF,
     ("POST", "/trainings/{training_id}/close"): STAFF,
     ("GET", "/accommodations"): PUBLIC,
@@ -114,6 +115,14 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/admin/pushes"): frozenset({A}),
     ("POST", "/admin/pushes/{push_id}/retry"): frozenset({A}),
     ("GET", "/admin/jobs"): frozenset({A}),
+    # verified workplace accessibility: volunteers record checks and see what that needs
+    ("POST", "/postings/{posting_id}/accessibility-checks"): frozenset({C, V}),
+    ("GET", "/postings/{posting_id}/accessibility"): ALL,
+    ("GET", "/accessibility/worklist"): frozenset({C, A, V}),
+    ("POST", "/accessibility/findings/{finding_id}/photos"): frozenset({C, V}),
+    ("GET", "/accessibility/photos/{photo_id}"): frozenset({E, C, A, V}),
+    ("DELETE", "/accessibility/photos/{photo_id}"): STAFF,
+    ("POST", "/accessibility/findings/{finding_id}/reply"): frozenset({E}),
 }
 UNDOCUMENTED = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 
@@ -174,18 +183,16 @@ def _call(client: TestClient, method: str, path: str, headers: dict[str, str]) -
         "consent_id",
         "referral_id",
         "set_id",
+        "finding_id",
+        "photo_id",
     ):
         url = url.replace("{" + name + "}", "999999")
     if method == "GET":
         return client.get(url, headers=headers, follow_redirects=False).status_code
-    return client.request(
-        method, url, headers=headers, json={}, follow_redirects=False
-    ).status_code
+    return client.request(method, url, headers=headers, json={}, follow_redirects=False).status_code
 
 
-@pytest.mark.parametrize(
-    "key", sorted({**ROUTES, **PAGE_ROUTES}), ids=lambda k: f"{k[0]} {k[1]}"
-)
+@pytest.mark.parametrize("key", sorted({**ROUTES, **PAGE_ROUTES}), ids=lambda k: f"{k[0]} {k[1]}")
 def test_each_role_reaches_only_what_it_may(
     key: tuple[str, str], client: TestClient, session: Session, settings: Settings
 ) -> None:
@@ -196,6 +203,7 @@ def test_each_role_reaches_only_what_it_may(
         E: f.employer_account(session)[0],
         C: f.account(session, C),
         A: f.account(session, A, centre_code=None),
+        V: f.account(session, V, centre_code=None),
     }
     anonymous = _call(client, method, path, {})
     if allowed and key in PAGE_ROUTES:  # a page sends the anonymous visitor to log in

@@ -9,11 +9,11 @@ from sqlmodel import Session
 
 from api.settings import Settings
 from models import WeightSet
-from models.base import NeedLevel, OfferAvailability, Role
+from models.base import NeedLevel, OfferAvailability, Role, utcnow
 from tests import factories as f
 from tests.api.test_access_matrix import ROUTES
 
-S, E, C, A = Role.seeker, Role.employer, Role.caseworker, Role.admin
+S, E, C, A, V = Role.seeker, Role.employer, Role.caseworker, Role.admin, Role.volunteer
 NOBODY: frozenset[Role] = frozenset()
 # Who may succeed on objects of another owner (another seeker, another centre's seeker,
 # another employer's posting, another centre's training).
@@ -40,7 +40,7 @@ CROSS: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/employers/{employer_id}/quota"): frozenset({C, A}),
     ("POST", "/employers/{employer_id}/verify"): frozenset({C, A}),
     ("POST", "/employers/{employer_id}/close"): frozenset({C, A}),
-    ("GET", "/postings/{posting_id}"): frozenset({S, E, C, A}),  # an open posting is public
+    ("GET", "/postings/{posting_id}"): frozenset({S, E, C, A, V}),  # an open posting is public
     ("PATCH", "/postings/{posting_id}"): frozenset({C, A}),
     ("POST", "/postings/{posting_id}/close"): frozenset({C, A}),
     ("GET", "/postings/{posting_id}/candidates"): frozenset({C, A}),
@@ -73,6 +73,15 @@ CROSS: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/inbox/{item_id}/read"): NOBODY,
     ("POST", "/inbox/{item_id}/unread"): NOBODY,
     ("POST", "/admin/pushes/{push_id}/retry"): frozenset({A}),
+    # any open workplace may be checked by any caseworker or volunteer of the district
+    ("POST", "/postings/{posting_id}/accessibility-checks"): frozenset({C, V}),
+    ("GET", "/postings/{posting_id}/accessibility"): frozenset({S, E, C, A, V}),
+    # photos: the check's own author or a caseworker adds; the workplace's employer, staff and
+    # volunteers read; staff remove
+    ("POST", "/accessibility/findings/{finding_id}/photos"): frozenset({C}),
+    ("GET", "/accessibility/photos/{photo_id}"): frozenset({C, A, V}),
+    ("DELETE", "/accessibility/photos/{photo_id}"): frozenset({C, A}),
+    ("POST", "/accessibility/findings/{finding_id}/reply"): NOBODY,
 }
 BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/seekers/{seeker_id}"): {"version": 1, "headline": "changed"},
@@ -100,6 +109,15 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/weight-sets/{set_id}/activate"): {
         "expected_in_force": None,
         "reason": "回滚 roll back",
+    },
+    ("POST", "/postings/{posting_id}/accessibility-checks"): {
+        "visited_on": utcnow().date().isoformat(),
+        "findings": [{"code": "lift", "result": "confirmed"}],
+    },
+    ("POST", "/accessibility/findings/{finding_id}/reply"): {
+        "version": 1,
+        "note": "已修好 fixed",
+        "action": "keep",
     },
 }
 
@@ -130,7 +148,26 @@ def other_world(client: TestClient, session: Session, settings: Settings) -> dic
     weight_set = WeightSet(weights={"text": 0.6, "skills": 0.4}, source="learned")
     session.add(weight_set)
     session.commit()
+
+    check = client.post(
+        f"/postings/{posting.id}/accessibility-checks",
+        headers=f.headers(session, settings, victim),
+        json={
+            "visited_on": utcnow().date().isoformat(),
+            "findings": [{"code": "lift", "result": "not_found", "note": "没有电梯 no lift"}],
+        },
+    )
+    assert check.status_code == 201, check.text
+    finding_id = check.json()["findings"][0]["id"]
+    photo = client.post(
+        f"/accessibility/findings/{finding_id}/photos",
+        headers=f.headers(session, settings, victim),
+        files={"file": ("lift.png", f.png_bytes(), "image/png")},
+    )
+    assert photo.status_code == 201, photo.text
     return {
+        "finding_id": str(finding_id),
+        "photo_id": str(photo.json()["id"]),
         "seeker_id": str(profile.id),
         "posting_id": str(posting.id),
         "employer_id": str(emp.id),
@@ -157,6 +194,7 @@ def test_no_one_acts_on_others_objects_unless_allowed(
         E: f.employer_account(session)[0],
         C: f.account(session, C, centre_code="heping"),
         A: f.account(session, A, centre_code=None),
+        V: f.account(session, V, centre_code=None),
     }
     for role, acc in mine.items():
         if role not in ROUTES[key]:

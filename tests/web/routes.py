@@ -3,9 +3,9 @@ anonymous callers of a page with roles get 303 to /login instead of 401)."""
 
 from models.base import Role
 
-S, E, C, A = Role.seeker, Role.employer, Role.caseworker, Role.admin
+S, E, C, A, V = Role.seeker, Role.employer, Role.caseworker, Role.admin, Role.volunteer
 PUBLIC: frozenset[Role] = frozenset()
-ALL = frozenset({S, E, C, A})
+ALL = frozenset({S, E, C, A, V})
 
 PAGE_ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/"): PUBLIC,
@@ -90,4 +90,9 @@ PAGE_ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/employer/referrals/{referral_id}/hire"): frozenset({E}),
     ("POST", "/employer/referrals/{referral_id}/not-hired"): frozenset({E}),
     ("POST", "/employer/referrals/{referral_id}/retained"): frozenset({E}),
+    ("GET", "/checks"): frozenset({C, V}),
+    ("GET", "/checks/postings/{posting_id}/new"): frozenset({C, V}),
+    ("POST", "/checks/postings/{posting_id}/new"): frozenset({C, V}),
+    ("GET", "/workplaces/{posting_id}"): ALL,
+    ("POST", "/workplaces/{posting_id}/findings/{finding_id}/reply"): frozenset({E}),
 }

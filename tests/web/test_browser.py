@@ -236,9 +236,33 @@ ROLE_PAGES: dict[str, list[str]] = {
         "/manage/statistics",
     ],
 }
+ROLE_PAGES["volunteer"] = ["/checks", "{check_form}", "{workplace}", "/messages"]
+ROLE_PAGES["employer"] += ["{workplace}"]
 # Messages and notification settings: every role that logs in.
 for _role in ("seeker", "employer", "caseworker", "admin"):
     ROLE_PAGES[_role] += ["/messages", "{message}", "/preferences/pushes"]
+
+
+def _checked_posting(server: dict[str, Any], employer_email: str | None) -> int:
+    """A posting with a demo accessibility check (the employer's own, when one is given)."""
+    from models import AccessibilityCheck, Account, Posting
+
+    with Session(server["engine"]) as session:
+        query = select(AccessibilityCheck.posting_id).join(
+            Posting, Posting.id == AccessibilityCheck.posting_id
+        )
+        if employer_email is not None:
+            acc = session.exec(select(Account).where(Account.email == employer_email)).one()
+            query = query.where(Posting.employer_id == acc.employer_id)
+            found = session.exec(query).first()
+            if found is None:  # this employer has no checked posting: check its first one
+                posting = session.exec(
+                    select(Posting).where(Posting.employer_id == acc.employer_id)
+                ).first()
+                assert posting is not None
+                return posting.id or 0
+            return found
+        return session.exec(query).first() or 0
 
 
 def _account_id(server: dict[str, Any], email: str) -> int:
@@ -423,6 +447,14 @@ def test_every_page_passes_axe_in_both_languages(
         message_id = _seed_messages(server, email)
         paths = [p.replace("{message}", f"/messages/{message_id}") for p in paths]
         login_with_keyboard(page, email)
+        if role in ("volunteer", "employer"):
+            wid = _checked_posting(server, email if role == "employer" else None)
+            paths = [
+                p.replace("{check_form}", f"/checks/postings/{wid}/new").replace(
+                    "{workplace}", f"/workplaces/{wid}"
+                )
+                for p in paths
+            ]
         if role == "caseworker":
             rid = _queued_referral(server, email)
             paths = [p.replace("{review}", f"/centre/referrals/{rid}") for p in paths]

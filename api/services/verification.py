@@ -1,0 +1,109 @@
+"""What is known of a posting's claimed accessibility features: verified on site, only
+claimed, or disputed. Plain queries (no request objects), used by matching and the checks.
+
+A feature's state comes from the latest check that looked at it: confirmed and not expired
+is verified; confirmed but expired is a claim again; not found or only partly there is
+disputed until a newer check confirms it or the employer withdraws the claim.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session, col, select
+
+from models import AccessibilityCheck, AccessibilityFinding, PostingOffer
+from models.base import CheckResult, OfferAvailability
+
+# Matching sees a verified feature as a second offer with this suffix, and a seeker who wants
+# verified features for essential needs as needing the suffixed code: the matcher's own hard
+# constraint then does the rest, with no change to its ranking code.
+VERIFIED_SUFFIX = "+verified"
+
+
+def verified_code(code: str) -> str:
+    return code + VERIFIED_SUFFIX
+
+
+def base_code(code: str) -> str:
+    """The vocabulary code behind a matching code (verified or not)."""
+    return code.removesuffix(VERIFIED_SUFFIX)
+
+
+@dataclass(frozen=True)
+class FeatureStatus:
+    code: str
+    availability: OfferAvailability
+    status: str  # "verified", "claimed" or "disputed"
+    checked_on: date | None = None
+    verified_until: datetime | None = None
+    finding: AccessibilityFinding | None = None
+
+
+def latest_findings(
+    session: Session, posting_ids: Iterable[int]
+) -> dict[int, dict[str, tuple[AccessibilityFinding, AccessibilityCheck]]]:
+    """Per posting and code, the finding of the most recent check (by visit day, then id)."""
+    ids = sorted(set(posting_ids))
+    out: dict[int, dict[str, tuple[AccessibilityFinding, AccessibilityCheck]]] = {}
+    for start in range(0, len(ids), 900):
+        chunk = ids[start : start + 900]
+        rows = session.exec(
+            select(AccessibilityFinding, AccessibilityCheck)
+            .join(AccessibilityCheck, col(AccessibilityCheck.id) == AccessibilityFinding.check_id)
+            .where(col(AccessibilityFinding.posting_id).in_(chunk))
+            .order_by(col(AccessibilityCheck.visited_on).desc(), col(AccessibilityCheck.id).desc())
+        ).all()
+        for finding, check in rows:
+            out.setdefault(finding.posting_id, {}).setdefault(finding.code, (finding, check))
+    return out
+
+
+def status_of(
+    availability: OfferAvailability,
+    code: str,
+    latest: tuple[AccessibilityFinding, AccessibilityCheck] | None,
+    now: datetime,
+) -> FeatureStatus:
+    if latest is None:
+        return FeatureStatus(code, availability, "claimed")
+    finding, check = latest
+    if finding.result != CheckResult.confirmed:
+        return FeatureStatus(code, availability, "disputed", check.visited_on, None, finding)
+    if check.expires_at > now:
+        return FeatureStatus(
+            code, availability, "verified", check.visited_on, check.expires_at, finding
+        )
+    return FeatureStatus(code, availability, "claimed", check.visited_on, None, finding)
+
+
+def feature_states(
+    session: Session, posting_ids: Iterable[int], now: datetime
+) -> dict[int, dict[str, FeatureStatus]]:
+    """Per posting, each claimed feature (offer) with its state at `now`."""
+    ids = sorted(set(posting_ids))
+    latest = latest_findings(session, ids)
+    out: dict[int, dict[str, FeatureStatus]] = {pid: {} for pid in ids}
+    for start in range(0, len(ids), 900):
+        chunk = ids[start : start + 900]
+        offers = session.exec(
+            select(PostingOffer)
+            .where(col(PostingOffer.posting_id).in_(chunk))
+            .order_by(col(PostingOffer.code))
+        )
+        for offer in offers:
+            found = latest.get(offer.posting_id, {}).get(offer.code)
+            out[offer.posting_id][offer.code] = status_of(
+                offer.availability, offer.code, found, now
+            )
+    return out
+
+
+def verified_codes(
+    session: Session, posting_ids: Iterable[int], now: datetime
+) -> dict[int, set[str]]:
+    """Per posting, the claimed features verified on site at `now`."""
+    return {
+        pid: {code for code, s in states.items() if s.status == "verified"}
+        for pid, states in feature_states(session, posting_ids, now).items()
+    }
