@@ -17,6 +17,7 @@ from api.routers import (
     auth,
     catalog,
     employers,
+    imports,
     inbox,
     matches,
     postings,
@@ -65,7 +66,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.state.engine = engine
     install_error_handlers(app)
     document_errors(app)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        per_path={"/postings/import": settings.import_max_bytes},
+    )
     app.add_middleware(RequestIdMiddleware)
 
     @app.get("/health", tags=["health"], dependencies=[Depends(PUBLIC)], responses={503: {}})
@@ -84,6 +89,7 @@ ROUTERS = (
     auth.router,
     seekers.router,
     employers.router,
+    imports.router,
     postings.router,
     catalog.router,
     matches.router,

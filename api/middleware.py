@@ -35,17 +35,21 @@ class _TooLarge(Exception):
 
 
 class BodySizeLimitMiddleware:
-    """Answers 413 when a request body is larger than max_bytes (declared or streamed)."""
+    """Answers 413 when a request body is larger than max_bytes (declared or streamed);
+    `per_path` gives some paths (file uploads) a limit of their own."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, per_path: dict[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.per_path = per_path or {}
 
-    async def _reject(self, send: Send) -> None:
+    async def _reject(self, send: Send, max_bytes: int) -> None:
         body = json.dumps(
             {
                 "error": "payload_too_large",
-                "detail": f"the request body is larger than {self.max_bytes} bytes",
+                "detail": f"the request body is larger than {max_bytes} bytes",
             }
         ).encode()
         await send(
@@ -64,14 +68,15 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.per_path.get(scope.get("path", ""), self.max_bytes)
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None:
             try:
-                too_big = int(declared) > self.max_bytes
+                too_big = int(declared) > max_bytes
             except ValueError:
                 too_big = False
             if too_big:
-                await self._reject(send)
+                await self._reject(send, max_bytes)
                 return
         received = 0
         started = False
@@ -82,11 +87,11 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     if not started and not rejected:
                         # Answer now: the framework turns errors while reading into a 400.
                         rejected = True
-                        await self._reject(send)
+                        await self._reject(send, max_bytes)
                     raise _TooLarge
             return message
 
@@ -102,7 +107,7 @@ class BodySizeLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
             if not started and not rejected:
-                await self._reject(send)
+                await self._reject(send, max_bytes)
 
 
 def state_value(scope: dict[str, Any], key: str) -> Any:
