@@ -27,6 +27,7 @@ from typing import IO, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, delete, select
@@ -687,47 +688,53 @@ def _fields(cand: Candidate) -> dict[str, Any]:
 def _write(
     session: Session, source: str, planned: list[tuple[Candidate, Posting | None, Outcome]]
 ) -> dict[str, int]:
-    """Create and update the planned rows; external id -> posting id."""
+    """Create (one multi-row INSERT) and update (through the ORM, so the version check holds)
+    the planned rows with their offers; external id -> posting id."""
     now = utcnow()
-    written: list[tuple[Candidate, Posting]] = []
-    updated: list[Posting] = []
+    created = [cand for cand, _, outcome in planned if outcome == "created"]
+    ids: dict[str, int] = {}
+    if created:
+        values = [
+            {
+                **_fields(cand),
+                "source": source,
+                "external_id": cand.external_id,
+                "import_hash": cand.digest,
+                "version": 1,
+                "imported_version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for cand in created
+        ]
+        new_ids = session.scalars(
+            insert(Posting).returning(col(Posting.id), sort_by_parameter_order=True), values
+        ).all()
+        ids.update({c.external_id: pid or 0 for c, pid in zip(created, new_ids, strict=True)})
+    updated: list[tuple[Candidate, Posting]] = []
     for cand, existing, outcome in planned:
-        if outcome == "created":
-            posting = Posting.model_validate(
-                _fields(cand),
-                update={
-                    "source": source,
-                    "external_id": cand.external_id,
-                    "import_hash": cand.digest,
-                    "imported_version": 1,
-                    "created_at": now,
-                    "updated_at": now,
-                },
-            )
-            session.add(posting)
-            written.append((cand, posting))
-        elif outcome == "updated" and existing is not None:
+        if outcome == "updated" and existing is not None:
             for key, value in _fields(cand).items():
                 setattr(existing, key, value)
             existing.updated_at = now
             existing.import_hash = cand.digest
             existing.imported_version = existing.version + 1  # the bump this flush makes
             session.add(existing)
-            written.append((cand, existing))
-            updated.append(existing)
+            updated.append((cand, existing))
+            ids[cand.external_id] = existing.id or 0
+    if updated:
+        session.flush()
+        session.execute(
+            delete(PostingOffer).where(col(PostingOffer.posting_id).in_([p.id for _, p in updated]))
+        )
+    offers = [
+        {"posting_id": ids[cand.external_id], "code": o.code, "availability": o.availability}
+        for cand in [*created, *(c for c, _ in updated)]
+        for o in cand.data.offers
+    ]
+    if offers:
+        session.execute(insert(PostingOffer), offers)
     session.flush()
-    updated_ids = [p.id for p in updated]
-    if updated_ids:
-        session.execute(delete(PostingOffer).where(col(PostingOffer.posting_id).in_(updated_ids)))
-    for cand, posting in written:
-        for offer in cand.data.offers:
-            session.add(
-                PostingOffer(
-                    posting_id=posting.id or 0, code=offer.code, availability=offer.availability
-                )
-            )
-    session.flush()
-    ids = {c.external_id: p.id or 0 for c, p in written}
     forget_postings(session)
     return ids
 

@@ -409,3 +409,38 @@ def test_cli_dry_run_then_import_then_rerun(
         assert summary["unchanged"] == 3 and summary["created"] == summary["updated"] == 0
     finally:
         get_settings.cache_clear()
+
+
+def test_a_bulk_import_elsewhere_reaches_the_index_a_poll_at_a_time(
+    app: Any, client: TestClient, session: Session, engine: Any, world: dict[str, Any]
+) -> None:
+    """Another process (here: the service function on its own session, as the CLI runs it)
+    writes 300 postings; this process's index takes them in at most 256 per poll."""
+    from api.db import commit
+    from api.services import matching
+    from api.services.importer import ImportActor, ImportOptions, import_postings
+
+    index = app.state.match_index
+    before = len(index.postings)
+    lines = ["external_id,employer_uscc,title,required_skills"]
+    lines += [f"B-{i},{USCC_A},批量岗位 Bulk posting {i},Excel" for i in range(300)]
+    admin = f.account(session, Role.admin, centre_code=None)
+    actor = ImportActor(id=admin.id or 0, role=Role.admin)
+    with Session(engine, expire_on_commit=False) as writer:
+        report = import_postings(
+            writer,
+            actor,
+            io.BytesIO("\n".join(lines).encode("gb18030")),
+            ImportOptions(source="bulk", mode="row", chunk_rows=100),
+            checkpoint=lambda: commit(writer),
+        )
+        commit(writer)
+    assert report.counts["created"] == 300 and report.encoding == "gb18030"
+    with Session(engine) as s:
+        index.sync(s, force=True)
+        s.commit()
+    assert len(index.postings) == before + matching.SYNC_MAX_ROWS
+    with Session(engine) as s:
+        index.sync(s, force=True)
+        s.commit()
+    assert len(index.postings) == before + 300
