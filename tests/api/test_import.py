@@ -3,6 +3,7 @@ bad and duplicate rows in UTF-8 CSV, GB18030 CSV and JSON lines, Chinese and Eng
 
 import io
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -444,3 +445,39 @@ def test_a_bulk_import_elsewhere_reaches_the_index_a_poll_at_a_time(
         index.sync(s, force=True)
         s.commit()
     assert len(index.postings) == before + 300
+
+
+def _upload_together(app: Any, headers: dict[str, str], content: bytes, mode: str) -> list[Any]:
+    barrier = threading.Barrier(2)
+    results: list[Any] = [None, None]
+
+    def run(i: int) -> None:
+        with TestClient(app, raise_server_exceptions=False) as c:
+            barrier.wait()
+            results[i] = upload(c, headers, "same.csv", content, mode=mode)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return results
+
+
+@pytest.mark.parametrize("mode", ["row", "file"])
+def test_the_same_file_twice_at_once_writes_each_posting_once(
+    app: Any, session: Session, world: dict[str, Any], mode: str
+) -> None:
+    lines = (FIXTURES / "postings.csv").read_text(encoding="utf-8").splitlines()
+    content = (lines[0] + "\n" + "\n".join(lines[1:3] + lines[8:9]) + "\n").encode("gb18030")
+    results = _upload_together(app, world["admin"], content, mode)
+    ok = [r.json() for r in results if r.status_code == 200]
+    assert ok and all(r.status_code in (200, 409) for r in results), [r.text for r in results]
+    assert sum(r["created"] for r in ok) == 3
+    for other in (r for r in ok if r["created"] < 3):  # the one that came second
+        for row in other["rows"]:
+            assert row["outcome"] == "unchanged" or (
+                row["outcome"] == "refused" and "someone else" in row["errors"][0]["reason"]
+            ), row
+    assert len(imported(session)) == 3
+    assert audit_count(session) == 1
