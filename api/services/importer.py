@@ -857,7 +857,12 @@ class _Run:
                 continue
             try:
                 with self.session.begin_nested():
-                    ids.update(_write(self.session, self.options.source, [(cand, found, outcome)]))
+                    done = _write(self.session, self.options.source, [(cand, found, outcome)])
+                ids.update(done)
+                pid = done.get(cand.external_id)
+                results[cand.row] = RowResult(cand.row, cand.external_id, outcome, pid)
+                if pid:
+                    self.report.changed_ids.append(pid)
             except (IntegrityError, StaleDataError):
                 results[cand.row] = RowResult(
                     cand.row,

@@ -481,3 +481,62 @@ def test_the_same_file_twice_at_once_writes_each_posting_once(
             ), row
     assert len(imported(session)) == 3
     assert audit_count(session) == 1
+
+
+def test_a_row_written_by_someone_else_mid_chunk_is_redone_alone(
+    engine: Any, session: Session, world: dict[str, Any]
+) -> None:
+    """Row mode: another writer commits one of the chunk's external ids between the plan and
+    the write; the chunk's savepoint rolls back and its rows are applied one by one: the
+    others are created, that one is decided again (here: updated), nothing is lost."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("on SQLite the import holds the write lock: nobody writes in between")
+    from sqlalchemy import event, insert
+
+    from api.db import commit
+    from api.services.importer import ImportActor, ImportOptions, import_postings
+
+    admin = f.account(session, Role.admin, centre_code=None)
+    lines = ["external_id,employer_uscc,title"]
+    lines += [f"R-{i},{USCC_A},岗位 Job {i}" for i in range(5)]
+    interfered: list[bool] = []
+    with Session(engine, expire_on_commit=False) as writer:
+
+        def interfere(orm_execute_state: Any) -> None:
+            if orm_execute_state.is_insert and not interfered:
+                interfered.append(True)
+                with engine.begin() as other:
+                    other.execute(
+                        insert(Posting).values(
+                            title="别人写的 Written by someone else",
+                            employer_id=world["a"].id,
+                            source="race",
+                            external_id="R-3",
+                            import_hash="x" * 64,
+                            imported_version=1,
+                            version=1,
+                            required_skills=[],
+                            optional_skills=[],
+                        )
+                    )
+
+        event.listen(writer, "do_orm_execute", interfere)
+        report = import_postings(
+            writer,
+            ImportActor(id=admin.id or 0, role=Role.admin),
+            io.BytesIO("\n".join(lines).encode()),
+            ImportOptions(source="race", mode="row", row_limit=10),
+            checkpoint=lambda: commit(writer),
+        )
+        commit(writer)
+    assert interfered
+    got = {r.external_id: r.outcome for r in report.rows}
+    assert got == {"R-0": "created", "R-1": "created", "R-2": "created", "R-3": "updated",
+                   "R-4": "created"}  # fmt: skip
+    session.rollback()
+    titles = dict(
+        session.exec(
+            select(Posting.external_id, Posting.title).where(Posting.source == "race")
+        ).all()
+    )
+    assert titles["R-3"] == "岗位 Job 3" and len(titles) == 5
