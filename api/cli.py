@@ -17,6 +17,8 @@ privacy_app = typer.Typer(help="Retention and data rights.", no_args_is_help=Tru
 app.add_typer(privacy_app, name="privacy")
 jobs_app = typer.Typer(help="Scheduled jobs: list them, run one now.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
+import_app = typer.Typer(help="Bulk imports (docs/import.md).", no_args_is_help=True)
+app.add_typer(import_app, name="import")
 
 
 def _engine() -> Engine:
@@ -27,7 +29,7 @@ def _engine() -> Engine:
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = "heads") -> None:
+def db_upgrade(revision: str = "head") -> None:
     """Apply migrations up to REVISION (default: the newest)."""
     from api.db import upgrade
 
@@ -90,6 +92,142 @@ def embed(
         with session_scope(engine) as session, tqdm(desc=f"embedding {owner}s", unit=owner) as bar:
             count = embed_stale(session, encoder, owner, batch_size=batch_size, progress=bar.update)
         typer.echo(f"{count} {owner} embedding(s) written with {encoder.name}")
+
+
+@import_app.command("postings")
+def import_postings(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    source: Annotated[str, typer.Option(help="the partner's source name, e.g. hz-rencai")],
+    as_account: Annotated[
+        str, typer.Option("--as", help="e-mail of the admin, caseworker or employer importing")
+    ],
+    mode: Annotated[str, typer.Option(help="file: all-or-nothing; row: the good rows")] = "file",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="check and list, write nothing")] = (
+        False
+    ),
+    encoding: Annotated[str, typer.Option(help="auto, utf-8 or gb18030")] = "auto",
+    file_format: Annotated[
+        str | None, typer.Option("--format", help="csv or jsonl (default: from the name)")
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option(help="write every row's outcome here as JSON lines")
+    ] = None,
+    embed: Annotated[bool, typer.Option(help="embed the imported postings afterwards")] = True,
+    batch_size: Annotated[int, typer.Option(min=1, max=4096, help="embedding batch")] = 64,
+) -> None:
+    """Import postings from a CSV (UTF-8 or GB18030) or JSON-lines file; see docs/import.md.
+
+    Prints each refused row (every row in a dry run) and a JSON summary line; exits 1 when
+    rows were refused, 2 when the file or an option is unusable.
+    """
+    import json
+    from contextlib import ExitStack
+    from typing import Any
+
+    from sqlmodel import Session, select
+    from tqdm import tqdm
+
+    from api.db import commit, discard
+    from api.errors import DomainError
+    from api.services import importer
+    from models import Account
+
+    if mode not in ("file", "row") or file_format not in (None, "csv", "jsonl"):
+        typer.echo("--mode is file or row; --format is csv or jsonl", err=True)
+        raise typer.Exit(2)
+    settings = get_settings()
+    engine = _engine()
+    with ExitStack() as stack:
+        session = stack.enter_context(Session(engine, expire_on_commit=False))
+        account = session.exec(select(Account).where(Account.email == as_account)).first()
+        if account is None or not account.is_active:
+            typer.echo(f"no active account {as_account!r}", err=True)
+            raise typer.Exit(2)
+        actor = importer.ImportActor(
+            id=account.id or 0,
+            role=account.role,
+            employer_id=account.employer_id,
+            request_id="cli",
+        )
+        options = importer.ImportOptions(
+            source=source,
+            mode=mode,  # type: ignore[arg-type]
+            dry_run=dry_run,
+            encoding=encoding,
+            format=file_format,  # type: ignore[arg-type]
+            timezone=settings.timezone,
+            max_rows=10_000_000,
+            row_limit=0,
+        )
+        out = stack.enter_context(report.open("w", encoding="utf-8")) if report else None
+        stream = stack.enter_context(file.open("rb"))
+        bar = stack.enter_context(
+            tqdm(total=file.stat().st_size, unit="B", unit_scale=True, desc="importing")
+        )
+
+        def on_row(row: importer.RowResult) -> None:
+            line: dict[str, Any] = row.as_dict()
+            if out is not None:
+                out.write(json.dumps(line, ensure_ascii=False) + "\n")
+            if dry_run or row.outcome == "refused":
+                errors = "; ".join(f"{e.field}: {e.reason}" for e in row.errors)
+                tqdm.write(f"row {row.row}\t{row.external_id}\t{row.outcome}\t{errors}".rstrip())
+
+        def progress(_rows: int, position: int) -> None:
+            bar.update(max(0, position - bar.n))
+
+        try:
+            result = importer.import_postings(
+                session,
+                actor,
+                stream,
+                options,
+                filename=file.name,
+                checkpoint=lambda: commit(session),
+                progress=progress,
+                on_row=on_row,
+            )
+            commit(session)
+        except importer.ImportRefused as exc:
+            discard(session)
+            bar.close()
+            typer.echo(json.dumps(exc.report.summary(), ensure_ascii=False))
+            typer.echo(exc.detail, err=True)
+            raise typer.Exit(1) from None
+        except DomainError as exc:
+            discard(session)
+            bar.close()
+            typer.echo(f"{exc.field or 'file'}: {exc.detail}", err=True)
+            raise typer.Exit(2) from None
+        bar.close()
+    typer.echo(json.dumps(result.summary(), ensure_ascii=False))
+    if embed and result.changed_ids:
+        _embed_postings(result.changed_ids, batch_size)
+    if result.counts["refused"]:
+        raise typer.Exit(1)
+
+
+def _embed_postings(ids: list[int], batch_size: int) -> None:
+    """Embed these postings in batches (the running service's index picks them up)."""
+    from tqdm import tqdm
+
+    from api.db import session_scope
+    from api.services.matching import POSTING, embed_stale, load_encoder
+
+    encoder = load_encoder(get_settings().embedding_model)
+    engine = _engine()
+    with tqdm(total=len(ids), desc="embedding postings", unit="posting") as bar:
+        for start in range(0, len(ids), 1000):
+            with session_scope(engine) as session:
+                embed_stale(
+                    session,
+                    encoder,
+                    POSTING,
+                    batch_size=batch_size,
+                    ids=ids[start : start + 1000],
+                    progress=bar.update,
+                )
+    typer.echo(f"{len(ids)} posting(s) embedded with {encoder.name}")
 
 
 @keys_app.command("new")

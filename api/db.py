@@ -94,7 +94,7 @@ def migration_config(engine: Engine) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "heads") -> None:
+def upgrade(engine: Engine, revision: str = "head") -> None:
     """Apply migrations up to revision."""
     cfg = migration_config(engine)
     with engine.begin() as conn:

@@ -20,6 +20,7 @@ from api.routers import (
     auth,
     catalog,
     employers,
+    imports,
     inbox,
     learning,
     matches,
@@ -98,6 +99,7 @@ ROUTERS = (
     auth.router,
     seekers.router,
     employers.router,
+    imports.router,
     postings.router,
     catalog.router,
     matches.router,
@@ -111,12 +113,13 @@ ROUTERS = (
 
 
 def upload_limits(settings: Settings) -> list[tuple[re.Pattern[str], int]]:
-    """Larger body limits for photo uploads (one photo by the API, a few with the page's
-    form), still enforced before the body is read."""
+    """Larger body limits for file uploads (one photo by the API, a few with the page's
+    form, a file of postings to import), still enforced before the body is read."""
     one = settings.accessibility_photo_max_bytes + 64 * 1024
     return [
         (re.compile(r"^/accessibility/findings/\d+/photos$"), max(one, settings.max_body_bytes)),
         (re.compile(r"^/checks/postings/\d+/new$"), max(one * 5, settings.max_body_bytes)),
+        (re.compile(r"^/postings/import$"), settings.import_max_bytes),
     ]
 
 

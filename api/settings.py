@@ -39,7 +39,12 @@ class Settings(BaseSettings):
     limit_referrals_window: int = Field(default=3600, ge=1)
     limit_matching_per_account: int = Field(default=120, ge=1)
     limit_matching_window: int = Field(default=60, ge=1)
+    limit_imports_per_account: int = Field(default=20, ge=1)
+    limit_imports_window: int = Field(default=3600, ge=1)
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    # Posting imports (POST /postings/import): the largest upload, the most rows in a file.
+    import_max_bytes: int = Field(default=20_000_000, ge=1024)
+    import_max_rows: int = Field(default=100_000, ge=1)
     max_page_size: int = Field(default=100, ge=1)
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     timezone: str = "Asia/Shanghai"

@@ -255,7 +255,15 @@ class PostingBase(SQLModel):
 
 
 class Posting(PostingBase, Versioned, table=True):
-    """A vacancy with what the workplace offers."""
+    """A vacancy with what the workplace offers.
+
+    An imported posting carries the partner's source name and its id there (unique per
+    source), the hash of the imported content and the version the import left it at: a
+    re-import of the same content changes nothing, and an edit made in the app since is
+    never overwritten by an import.
+    """
+
+    __table_args__ = (sa.UniqueConstraint("source", "external_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     employer_id: int = Field(foreign_key="employer.id", index=True)
@@ -265,6 +273,10 @@ class Posting(PostingBase, Versioned, table=True):
     )
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
+    source: str | None = Field(default=None, max_length=64)
+    external_id: str | None = Field(default=None, max_length=128)
+    import_hash: str | None = Field(default=None, max_length=64)
+    imported_version: int | None = Field(default=None)
 
 
 class PostingOffer(SQLModel, table=True):

@@ -70,7 +70,7 @@ def employer(session: Session, *, verified: bool = True, **kw: Any) -> Employer:
     n = next(_counter)
     emp = Employer(
         name=kw.pop("name", f"测试公司 Test Co {n}"),
-        uscc=uscc(n + 1000),
+        uscc=kw.pop("uscc", None) or uscc(n + 1000),
         staff_count=kw.pop("staff_count", 100),
         verified=verified,
         **kw,

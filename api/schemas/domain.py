@@ -341,6 +341,8 @@ class PostingPublic(PostingBase):
     version: int
     created_at: datetime
     updated_at: datetime
+    source: str | None = None  # the partner an imported posting came from
+    external_id: str | None = None  # its id there
 
 
 # --- trainings -------------------------------------------------------------------------

@@ -55,6 +55,12 @@ FloatArray = npt.NDArray[np.float32]
 # previous poll ran (their updated_at is older than their commit).
 POLL_OVERLAP = timedelta(minutes=2)
 FULL_RESYNC_SECONDS = 300.0
+# At most this many changed rows are applied (and embedded if need be) per poll, so a bulk
+# import by another process never stalls a match request; the rest follow on the next polls.
+SYNC_MAX_ROWS = 256
+# A session with this key in its `info` does not refresh the index itself after commit; its
+# caller does, in batches after the response (bulk imports).
+DEFER_INDEX_REFRESH = "jobmatch_defer_index_refresh"
 
 
 def text_hash(text: str) -> str:
@@ -427,6 +433,10 @@ class MatchIndex:
         changed = [
             rid for rid, version in session.exec(query) if state.versions.get(rid) != version
         ]
+        if len(changed) > SYNC_MAX_ROWS:
+            # Keep the window where it is: the next polls see the rest.
+            refresh(session, sorted(changed)[:SYNC_MAX_ROWS])
+            return
         state.polled_at = now
         if full:
             state.full_at = time.monotonic()
@@ -561,7 +571,7 @@ def track_changes(session: Session, index: MatchIndex) -> None:
                     touched[SEEKER].add(sid)
 
     def refresh() -> None:
-        if not (touched[POSTING] or touched[SEEKER]):
+        if not (touched[POSTING] or touched[SEEKER]) or session.info.get(DEFER_INDEX_REFRESH):
             return
         engine = session.get_bind()
         with Session(engine, expire_on_commit=False) as fresh:
@@ -573,6 +583,17 @@ def track_changes(session: Session, index: MatchIndex) -> None:
 
     event.listen(session, "after_flush", collect)
     after_commit(session, refresh)
+
+
+def refresh_postings_in_batches(
+    engine: Any, index: MatchIndex, ids: Sequence[int], *, batch_size: int = 256
+) -> None:
+    """Embed and index these postings a batch at a time (the index is locked per batch only,
+    so matching goes on meanwhile); for bulk writes, after the response."""
+    for chunk in _chunks(sorted(set(ids)), batch_size):
+        with Session(engine, expire_on_commit=False) as session:
+            index.refresh_postings(session, chunk)
+            session.commit()
 
 
 def candidate_pseudonym(secret: str, posting_id: int, seeker_id: int) -> str:

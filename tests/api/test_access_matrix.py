@@ -46,6 +46,7 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/employers/{employer_id}/verify"): STAFF,
     ("POST", "/employers/{employer_id}/close"): EMP_STAFF,
     ("POST", "/postings"): EMP_STAFF,
+    ("POST", "/postings/import"): EMP_STAFF,
     ("GET", "/postings"): ALL,
     ("GET", "/postings/{posting_id}"): ALL,
     ("PATCH", "/postings/{posting_id}"): EMP_STAFF,
