@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Self
 
@@ -74,11 +74,27 @@ def _aware(now: datetime | None) -> datetime:
     return now
 
 
+def _after(posted_after: datetime | None) -> float:
+    if posted_after is None:
+        return -math.inf
+    if posted_after.tzinfo is None:
+        raise MatcherError("posted_after must be timezone-aware")
+    return posted_after.timestamp()
+
+
 def _timestamp(value: datetime | None, missing: float) -> float:
     return missing if value is None else value.timestamp()
 
 
-_MaskCache = dict[tuple[frozenset[str], str], tuple[BoolArray, int]]
+@dataclass(slots=True)
+class _MaskCache:
+    """Base masks of one ranking call, per (work modes, schedule), with their counts.
+
+    ``after`` is the ``posted_after`` bound of the call (a POSIX timestamp, -inf for none).
+    """
+
+    after: float = -math.inf
+    table: dict[tuple[frozenset[str], str], tuple[BoolArray, int]] = field(default_factory=dict)
 
 
 def top_indices(scores: FloatArray, take: int) -> IntArray:
@@ -527,9 +543,10 @@ class Ranker:
     # --- constraints, vectorised ---------------------------------------------------------
 
     def _base_mask(self, seeker: SeekerDoc, now_ts: float, cache: _MaskCache) -> BoolArray:
-        """Open, unexpired postings of an accepted work mode and schedule (cached per kind)."""
+        """Open, unexpired postings of an accepted work mode and schedule (cached per kind),
+        posted after ``cache.after`` when that is set (an unknown posting date is not after)."""
         key = (frozenset(seeker.work_modes), seeker.schedule)
-        if key not in cache:
+        if key not in cache.table:
             n = self._n
             mask = self._alive[:n] & self._open[:n] & (self._expires[:n] > now_ts)
             modes = [MODES.index(m) for m in seeker.work_modes if m in MODES]
@@ -538,8 +555,11 @@ class Ranker:
                 s = self._sched[:n]
                 wanted = SCHEDULES.index(seeker.schedule)
                 mask &= (s == wanted) | (s >= 2)  # flexible or any on the posting side
-            cache[key] = (mask, int(mask.sum()))
-        return cache[key][0]
+            if cache.after > -math.inf:
+                with np.errstate(invalid="ignore"):
+                    mask &= self._posted[:n] > cache.after
+            cache.table[key] = (mask, int(mask.sum()))
+        return cache.table[key][0]
 
     def _strict_ok(self, seeker: SeekerDoc, slots: IntArray) -> BoolArray:
         """Essential needs offered and within the commute limit, for the given slots."""
@@ -706,12 +726,27 @@ class Ranker:
             )
         return queries, dense, lex
 
-    def rank(self, seeker: SeekerDoc, k: int = 20, now: datetime | None = None) -> list[Match]:
-        """Top ``k`` feasible postings for one seeker, best first; scores in [0, 1]."""
-        return self.rank_many([seeker], k, now)[0]
+    def rank(
+        self,
+        seeker: SeekerDoc,
+        k: int = 20,
+        now: datetime | None = None,
+        posted_after: datetime | None = None,
+    ) -> list[Match]:
+        """Top ``k`` feasible postings for one seeker, best first; scores in [0, 1].
+
+        With ``posted_after`` only postings posted after that moment are ranked (a posting
+        without a posting date is left out); scores stay normalised against every indexed
+        posting, so a posting scores the same as in an unrestricted ranking.
+        """
+        return self.rank_many([seeker], k, now, posted_after)[0]
 
     def rank_many(
-        self, seekers: Sequence[SeekerDoc], k: int = 20, now: datetime | None = None
+        self,
+        seekers: Sequence[SeekerDoc],
+        k: int = 20,
+        now: datetime | None = None,
+        posted_after: datetime | None = None,
     ) -> list[list[Match]]:
         """``rank`` for many seekers at once: top ``k`` explained matches each, scores in [0, 1].
 
@@ -727,7 +762,7 @@ class Ranker:
         if k <= 0 or not self._slot:
             return [[] for _ in seekers]
         queries, dense_q, lex_q = self._prepare(seekers)
-        masks: _MaskCache = {}
+        masks = _MaskCache(_after(posted_after))
         weights = self.weights.signal_weights()
         results: list[list[Match]] = []
         for start in range(0, len(queries), self.block_size):
@@ -746,7 +781,11 @@ class Ranker:
         return results
 
     def rank_reference(
-        self, seekers: Sequence[SeekerDoc], k: int = 20, now: datetime | None = None
+        self,
+        seekers: Sequence[SeekerDoc],
+        k: int = 20,
+        now: datetime | None = None,
+        posted_after: datetime | None = None,
     ) -> list[list[Match]]:
         """``rank_many`` the slow way, one seeker and one scalar ``score_pair`` at a time.
 
@@ -763,7 +802,7 @@ class Ranker:
         alive = self._alive[:n].astype(np.float32)
         n_alive = float(alive.sum())
         emb = self._emb[:n]
-        masks: _MaskCache = {}
+        masks = _MaskCache(_after(posted_after))
         weights = self.weights.signal_weights()
         results: list[list[Match]] = []
         for start in range(0, len(queries), self.block_size):
@@ -916,7 +955,7 @@ class Ranker:
         for i, q in enumerate(queries):
             base = self._base_mask(q.seeker, now_ts, masks)
             key = (frozenset(q.seeker.work_modes), q.seeker.schedule)
-            n_base[i] = masks[key][1]
+            n_base[i] = masks.table[key][1]
             if key not in kinds:
                 kinds[key] = len(kinds)
                 bases.append(base)
@@ -1299,7 +1338,10 @@ class Ranker:
     ) -> list[Match]:
         base = self._base_mask(q.seeker, now.timestamp(), masks)
         pool = self._pool(
-            q.seeker, dense_row, base, masks[(frozenset(q.seeker.work_modes), q.seeker.schedule)][1]
+            q.seeker,
+            dense_row,
+            base,
+            masks.table[(frozenset(q.seeker.work_modes), q.seeker.schedule)][1],
         )
         if pool.size == 0:
             return []
