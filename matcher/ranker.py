@@ -994,9 +994,7 @@ class Ranker:
             sample = np.where(ok, block[:, ::step][big], np.float32(-np.inf))
             rank = min(m - 1, int(want / step * 1.5) + 2)
             thr[big] = np.partition(sample, m - 1 - rank, axis=1)[:, m - 1 - rank]
-        rows, slots = np.nonzero(block >= thr[:, None])
-        keep = base_mat[kind[rows], slots]
-        rows, slots = rows[keep], slots[keep]
+        rows, slots = self._above(block, thr, kind, base_mat)
         keep = self._strict_pairs(bq, rows, slots)
         rows, slots = rows[keep], slots[keep]
         scores = block[rows, slots]
@@ -1016,6 +1014,40 @@ class Ranker:
             np.concatenate(picked).astype(np.int64) if picked else np.zeros(0, dtype=np.int64)
         )
         return out_rows, out_slots
+
+    @staticmethod
+    def _above(
+        block: FloatArray, thr: npt.NDArray[np.float32], kind: IntArray, base_mat: BoolArray
+    ) -> tuple[IntArray, IntArray]:
+        """(rows, slots) of base postings scoring at least the row's threshold, by row then slot.
+
+        Rows without a threshold (few feasible postings, e.g. a digest's new postings only)
+        take their kind's base postings directly rather than comparing the whole row.
+        """
+        finite = np.isfinite(thr)
+        parts_r: list[IntArray] = []
+        parts_s: list[IntArray] = []
+        if finite.all():
+            rows, slots = np.nonzero(block >= thr[:, None])
+            keep = base_mat[kind[rows], slots]
+            return rows[keep], slots[keep]
+        fr = np.flatnonzero(finite)
+        if fr.size:
+            r, c = np.nonzero(block[fr] >= thr[fr, None])
+            r = fr[r]
+            keep = base_mat[kind[r], c]
+            parts_r.append(r[keep])
+            parts_s.append(c[keep])
+        open_rows = np.flatnonzero(~finite)
+        for k in np.unique(kind[open_rows]).tolist():
+            members = open_rows[kind[open_rows] == k]
+            cols = np.flatnonzero(base_mat[k])
+            parts_r.append(np.repeat(members, cols.size))
+            parts_s.append(np.tile(cols, members.size))
+        rows = np.concatenate(parts_r).astype(np.int64)
+        slots = np.concatenate(parts_s).astype(np.int64)
+        order = np.lexsort((slots, rows))
+        return rows[order], slots[order]
 
     def _pair_lexical(self, rows: IntArray, slots: IntArray, lex_q: sp.csr_matrix) -> FloatArray:
         """Lexical cosine of each (row, slot) pair: (P,) in [0, 1]."""
