@@ -515,16 +515,20 @@ def test_failures_retry_with_backoff_then_fail_visibly(
     digests.run_digest(ctx(engine, settings))
     t0 = utcnow()
     assert delivery.deliver_due(engine, settings, now=t0).retried == 1
+    t1 = utcnow()  # the backoff counts from the failure, somewhere in [t0, t1]
     [row] = rows(session)
     assert row.attempts == 1 and row.last_error == "webhook: HTTP 500"
     assert row.next_attempt_at is not None
-    wait = (row.next_attempt_at - t0).total_seconds()
-    assert 55 <= wait <= 65
+    next_at = row.next_attempt_at.replace(tzinfo=t0.tzinfo)
+    assert t0 + timedelta(seconds=55) <= next_at <= t1 + timedelta(seconds=65)
     assert delivery.deliver_due(engine, settings, now=t0).retried == 0  # not due yet
+    t2 = utcnow()
     assert delivery.deliver_due(engine, settings, now=t0 + timedelta(minutes=2)).retried == 1
+    t3 = utcnow()
     [row] = rows(session)
-    wait = (row.next_attempt_at - utcnow()).total_seconds()  # type: ignore[operator]
-    assert 110 <= wait <= 125  # doubled
+    assert row.next_attempt_at is not None
+    next_at = row.next_attempt_at.replace(tzinfo=t0.tzinfo)
+    assert t2 + timedelta(seconds=110) <= next_at <= t3 + timedelta(seconds=125)  # doubled
     assert delivery.deliver_due(engine, settings, now=t0 + timedelta(hours=1)).failed == 1
     assert len(hook.received) == 3
     admin = f.account(session, Role.admin, centre_code=None)
