@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numba
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
@@ -34,38 +35,65 @@ def approx_km(lat1: F64Array, lon1: F64Array, lat2: F64Array, lon2: F64Array) ->
     return out
 
 
+@numba.njit(nogil=True, cache=True)  # compiled once, kept in __pycache__ for every process
+def _pair_dots_kernel(
+    indptr: Any,
+    indices: Any,
+    data: Any,
+    slots: Any,
+    rows: Any,
+    q_indptr: Any,
+    q_indices: Any,
+    q_data: Any,
+    scratch: Any,
+    out: Any,
+) -> None:  # pragma: no cover - compiled; exercised through pair_dots
+    current = -1
+    for p in range(slots.size):
+        r = rows[p]
+        if r != current:
+            if current >= 0:
+                for j in range(q_indptr[current], q_indptr[current + 1]):
+                    scratch[q_indices[j]] = 0.0
+            for j in range(q_indptr[r], q_indptr[r + 1]):
+                scratch[q_indices[j]] = q_data[j]
+            current = r
+        s = slots[p]
+        acc = np.float32(0.0)
+        for j in range(indptr[s], indptr[s + 1]):
+            acc += data[j] * scratch[indices[j]]
+        out[p] = acc
+    if current >= 0:
+        for j in range(q_indptr[current], q_indptr[current + 1]):
+            scratch[q_indices[j]] = 0.0
+
+
 def pair_dots(
     matrix: sp.csr_matrix, slots: IntArray, rows: IntArray, queries: sp.csr_matrix
 ) -> FloatArray:
     """Dot of CSR row ``slots[p]`` of ``matrix`` with row ``rows[p]`` of ``queries``: (P,).
 
-    ``rows`` must be sorted (pairs grouped by query). The block's queries are laid out
-    densely over only the n-grams they use, so every stored entry of the gathered posting
-    rows costs one lookup; no posting row is scored against a query it is not paired with.
-    Float32 sums; for unit rows the result is a cosine in [0, 1].
+    Pairs grouped by query (``rows`` sorted) are fastest; any order is correct. A compiled
+    loop: each query is laid out densely once, then every stored entry of its paired posting
+    rows costs one lookup (no copy of the gathered rows). Float32 sums; for unit rows a
+    cosine in [0, 1].
     """
-    if slots.size == 0:
-        return np.zeros(0, dtype=np.float32)
-    used, inverse = np.unique(queries.indices, return_inverse=True)
-    width = used.size + 1  # the last column holds zeros: n-grams no query of the block has
-    dense = np.zeros((queries.shape[0], width), dtype=np.float32)
-    q_rows = np.repeat(np.arange(queries.shape[0]), np.diff(queries.indptr))
-    dense[q_rows, inverse] = queries.data
-    colmap = np.full(matrix.shape[1], used.size, dtype=np.int32)
-    colmap[used] = np.arange(used.size)
-    sub: Any = matrix[slots]
-    cols = colmap[sub.indices]
-    vals = np.empty(cols.size, dtype=np.float32)
-    bounds = sub.indptr[group_starts(rows, queries.shape[0])]
-    for i in np.flatnonzero(np.diff(bounds)).tolist():
-        lo, hi = bounds[i], bounds[i + 1]
-        vals[lo:hi] = dense[i][cols[lo:hi]]  # the row's query, laid out densely
-    vals *= sub.data
-    lengths = np.diff(sub.indptr)
     out = np.zeros(slots.size, dtype=np.float32)
-    filled = lengths > 0
-    if vals.size:
-        out[filled] = np.add.reduceat(vals, sub.indptr[:-1][filled])
+    if slots.size == 0:
+        return out
+    scratch = np.zeros(matrix.shape[1], dtype=np.float32)
+    _pair_dots_kernel(
+        matrix.indptr,
+        matrix.indices,
+        np.asarray(matrix.data, dtype=np.float32),
+        np.asarray(slots, dtype=np.int64),
+        np.asarray(rows, dtype=np.int64),
+        queries.indptr,
+        queries.indices,
+        np.asarray(queries.data, dtype=np.float32),
+        scratch,
+        out,
+    )
     return out
 
 

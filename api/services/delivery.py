@@ -4,8 +4,10 @@ JSON webhook, with retries, exponential backoff and a final `failed` state.
 A push is claimed (one more attempt, a lease) and committed before anything is sent, then
 each external channel the recipient chose is sent once: channels already done are kept in
 the row, so a retry sends only what failed. A crash after sending but before recording it
-can repeat that one send; the webhook carries a stable delivery id and the e-mail a stable
-Message-ID for the receiver to drop such a repeat.
+can repeat that one send; every send of one push carries the same delivery id, derived from
+the outbox row's unique key (recipient, kind, item, period): the webhook in its
+`X-Jobmatch-Delivery` header and signed body, the e-mail as its `Message-ID`, so the receiver
+can drop such a repeat.
 """
 
 import hashlib
@@ -18,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import parseaddr
 from typing import Any
 
 import httpx
@@ -86,13 +88,26 @@ def message_for(row: Outbox, language: str, settings: Settings) -> Message:
 # --- channels ---------------------------------------------------------------------------------
 
 
-def send_email(settings: Settings, to: str, message: Message, delivery_id: str) -> None:
-    """Send plain text with an HTML alternative over SMTP."""
+def delivery_id(row: Outbox) -> str:
+    """The id of one push, the same on every attempt and from every process: 32 hex characters
+    of SHA-256 over the outbox row's unique key (recipient, kind, item, period)."""
+    key = "\x1f".join((str(row.recipient_id), row.kind, row.item_key, row.period))
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def message_id(settings: Settings, delivery: str) -> str:
+    """The e-mail ``Message-ID`` of a push: its delivery id at the sender's domain."""
+    domain = parseaddr(settings.smtp_from)[1].rpartition("@")[2] or "jobmatch.invalid"
+    return f"<push-{delivery}@{domain}>"
+
+
+def send_email(settings: Settings, to: str, message: Message, delivery: str) -> None:
+    """Send plain text with an HTML alternative over SMTP (a stable Message-ID per push)."""
     mail = EmailMessage()
     mail["Subject"] = message.subject
     mail["From"] = settings.smtp_from
     mail["To"] = to
-    mail["Message-ID"] = make_msgid(idstring=f"push-{delivery_id}", domain="jobmatch.invalid")
+    mail["Message-ID"] = message_id(settings, delivery)
     mail["List-Unsubscribe"] = f"<{message.stop_url}>"
     mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     mail.set_content(message.text)
@@ -121,8 +136,10 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 
 def webhook_body(row: Outbox, recipient: Recipient, message: Message) -> bytes:
+    """The signed JSON body of a webhook push (with its delivery id, as in the header)."""
     data = {
         "id": row.id,
+        "delivery_id": delivery_id(row),
         "kind": row.kind,
         "period": row.period,
         "created_at": row.created_at.isoformat(),
@@ -139,14 +156,14 @@ def webhook_body(row: Outbox, recipient: Recipient, message: Message) -> bytes:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
-def send_webhook(settings: Settings, body: bytes, delivery_id: str) -> None:
+def send_webhook(settings: Settings, body: bytes, delivery: str) -> None:
     """POST the signed JSON body; any answer but 2xx is a failure."""
     timestamp = str(int(time.time()))
     headers = {
         "Content-Type": "application/json; charset=utf-8",
         TIMESTAMP_HEADER: timestamp,
         SIGNATURE_HEADER: sign(settings.webhook_secret.get_secret_value(), timestamp, body),
-        DELIVERY_HEADER: delivery_id,
+        DELIVERY_HEADER: delivery,
     }
     try:
         response = httpx.post(
@@ -200,11 +217,11 @@ Sender = Callable[[str, Outbox, Recipient, Message], None]
 
 def _default_sender(settings: Settings) -> Sender:
     def send(channel: str, row: Outbox, recipient: Recipient, message: Message) -> None:
-        delivery_id = f"{row.id}"
+        stable = delivery_id(row)
         if channel == EMAIL:
-            send_email(settings, recipient.email, message, delivery_id)
+            send_email(settings, recipient.email, message, stable)
         elif channel == WEBHOOK:
-            send_webhook(settings, webhook_body(row, recipient, message), delivery_id)
+            send_webhook(settings, webhook_body(row, recipient, message), stable)
 
     return send
 

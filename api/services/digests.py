@@ -88,38 +88,6 @@ class JobContext:
 # --- the digest ranker ----------------------------------------------------------------------------
 
 
-class NewPostingsRanker(Ranker):
-    """The matcher's Ranker, fitted on all live postings, ranking only those posted after
-    ``posted_after`` (a POSIX timestamp): scores are normalised against every live posting,
-    exactly as in the app's match list, but the candidate pool holds only the new ones.
-
-    It narrows the Ranker's hard-constraint mask; a public ``posted_after`` argument of
-    ``rank_many`` in the matcher would replace this subclass.
-    """
-
-    posted_after: float = float("-inf")
-
-    def _base_mask(self, seeker: SeekerDoc, now_ts: float, cache: Any) -> Any:
-        key = (frozenset(seeker.work_modes), seeker.schedule)
-        if key not in cache:
-            mask = super()._base_mask(seeker, now_ts, cache)
-            if self.posted_after > float("-inf"):
-                with np.errstate(invalid="ignore"):
-                    mask = mask & (self._posted[: self._n] > self.posted_after)
-            cache[key] = (mask, int(mask.sum()))
-        return cache[key][0]
-
-    def rank_new(
-        self, seekers: Sequence[SeekerDoc], posted_after: datetime | None, k: int, now: datetime
-    ) -> list[list[Match]]:
-        """``rank_many`` over the postings posted after the given moment (all if None)."""
-        self.posted_after = float("-inf") if posted_after is None else posted_after.timestamp()
-        try:
-            return self.rank_many(seekers, k, now)
-        finally:
-            self.posted_after = float("-inf")
-
-
 def _live(doc: PostingDoc, now: datetime) -> bool:
     return doc.status == PostingStatus.open.value and (
         doc.expires_at is None or doc.expires_at > now
@@ -132,8 +100,10 @@ def fit_ranker(
     labels: Labels | None,
     now: datetime,
     weights: FusionWeights | None = None,
-) -> NewPostingsRanker:
-    ranker = NewPostingsRanker(encoder, weights=weights, labels=labels)
+) -> Ranker:
+    """The matcher's Ranker fitted on every live posting (so scores are normalised as in the
+    app's match list); digests narrow it with ``posted_after``."""
+    ranker = Ranker(encoder, weights=weights, labels=labels)
     ranker.fit([d for d in docs if _live(d, now)])
     return ranker
 
@@ -184,7 +154,7 @@ def digest_item(
 
 
 def digest_pushes(
-    ranker: NewPostingsRanker,
+    ranker: Ranker,
     due: Sequence[DueSeeker],
     docs: dict[int, SeekerDoc],
     postings: dict[int, PostingInfo],
@@ -203,7 +173,7 @@ def digest_pushes(
         if d.seeker_id in docs:
             groups.setdefault(d.since, []).append(d)
     for since, members in groups.items():
-        ranked = ranker.rank_new([docs[m.seeker_id] for m in members], since, k, now)
+        ranked = ranker.rank_many([docs[m.seeker_id] for m in members], k, now, posted_after=since)
         for member, matches in zip(members, ranked, strict=True):
             skip = (dismissed or {}).get(member.seeker_id, set())
             items = [
@@ -410,7 +380,7 @@ def run_trainings(ctx: JobContext) -> dict[str, Any]:
                 for p in session.exec(select(SeekerProfile).where(col(SeekerProfile.id).in_(sids)))
             }
         members = [(a, s) for a, s in batch if s in docs]
-        ranked = ranker.rank_new([docs[s] for _, s in members], None, NEAR_MATCH_TOP, now)
+        ranked = ranker.rank_many([docs[s] for _, s in members], NEAR_MATCH_TOP, now)
         pushes: list[Push] = []
         for (aid, sid), matches in zip(members, ranked, strict=True):
             doc, profile = docs[sid], profiles[sid]

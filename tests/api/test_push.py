@@ -350,6 +350,56 @@ def test_email_arrives_in_the_readers_language_with_reasons(
     assert len(handler.messages) == 2
 
 
+class Crash(Exception):
+    """The process dies right after a send, before the delivery is recorded."""
+
+
+def crash_after_send(settings: Settings) -> delivery.Sender:
+    real = delivery._default_sender(settings)
+
+    def send(channel: str, row: Outbox, recipient: Any, message: Any) -> None:
+        real(channel, row, recipient, message)
+        raise Crash
+
+    return send
+
+
+def test_a_resent_email_keeps_its_message_id(
+    client: TestClient,
+    session: Session,
+    settings: Settings,
+    engine: Engine,
+    smtp: tuple[Collect, int],
+) -> None:
+    handler, port = smtp
+    settings = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port})
+    client.app.state.settings = settings  # type: ignore[attr-defined]
+    world(session)
+    first, _ = f.seeker(session, skills=["Excel"])
+    other, _ = f.seeker(session, skills=["Excel"])
+    for acc in (first, other):
+        set_prefs(client, f.headers(session, settings, acc), channels=["email"])
+    digests.run_digest(ctx(engine, settings))
+    t0 = utcnow()
+    with pytest.raises(Crash):
+        delivery.deliver_due(engine, settings, now=t0, batch=1, sender=crash_after_send(settings))
+    [crashed] = [r for r in rows(session) if r.attempts == 1]
+    assert crashed.status == OutboxStatus.pending  # the send was never recorded
+    # After the lease the push is sent again, with the same Message-ID.
+    later = t0 + timedelta(seconds=settings.push_lease_seconds + 1)
+    assert delivery.deliver_due(engine, settings, now=later).delivered == 2
+    ids = {}
+    for mail in handler.messages:
+        ids.setdefault(mail["To"], []).append(mail["Message-ID"])
+    recipient = session.get(Account, crashed.recipient_id)
+    assert recipient is not None
+    repeat = ids[recipient.email]
+    assert len(repeat) == 2 and repeat[0] == repeat[1]
+    assert repeat[0] == f"<push-{delivery.delivery_id(crashed)}@jobmatch.invalid>"
+    [once] = [v for k, v in ids.items() if k != recipient.email]
+    assert len(once) == 1 and once[0] != repeat[0]  # another push, another id
+
+
 # --- a signed webhook to a real local HTTP server -------------------------------------------------
 
 
@@ -410,8 +460,40 @@ def test_webhook_body_is_signed(
     assert data["kind"] == "digest" and data["recipient"]["phone"] == "13800001111"
     assert data["recipient"]["language"] == "zh" and "符合的技能" in data["text"]
     assert data["why"] and "/stop-messages" in data["stop_url"]
-    assert headers["X-Jobmatch-Delivery"] == str(data["id"])
+    assert (
+        headers["X-Jobmatch-Delivery"]
+        == data["delivery_id"]
+        == delivery.delivery_id(rows(session)[0])
+    )
     assert profile.full_name not in body.decode()
+
+
+def test_a_resent_webhook_keeps_its_delivery_id(
+    client: TestClient, session: Session, settings: Settings, engine: Engine, hook: Hook
+) -> None:
+    settings = settings.model_copy(
+        update={"webhook_url": hook.url, "webhook_secret": SecretStr(SECRET)}  # type: ignore[dict-item]
+    )
+    client.app.state.settings = settings  # type: ignore[attr-defined]
+    world(session)
+    acc, _ = f.seeker(session, skills=["Excel"])
+    set_prefs(client, f.headers(session, settings, acc), channels=["webhook"])
+    digests.run_digest(ctx(engine, settings))
+    t0 = utcnow()
+    with pytest.raises(Crash):
+        delivery.deliver_due(engine, settings, now=t0, sender=crash_after_send(settings))
+    later = t0 + timedelta(seconds=settings.push_lease_seconds + 1)
+    assert delivery.deliver_due(engine, settings, now=later).delivered == 1
+    assert delivery.deliver_due(engine, settings, now=later).delivered == 0
+    [(h1, b1), (h2, b2)] = hook.received
+    [row] = rows(session)
+    expected = delivery.delivery_id(row)
+    assert h1["X-Jobmatch-Delivery"] == h2["X-Jobmatch-Delivery"] == expected
+    assert json.loads(b1)["delivery_id"] == json.loads(b2)["delivery_id"] == expected
+    for headers, body in hook.received:  # the id is inside the signed body too
+        ts = headers["X-Jobmatch-Timestamp"]
+        mac = hmac.new(SECRET.encode(), ts.encode() + b"." + body, hashlib.sha256).hexdigest()
+        assert headers["X-Jobmatch-Signature"] == f"sha256={mac}"
 
 
 def test_failures_retry_with_backoff_then_fail_visibly(
@@ -433,11 +515,12 @@ def test_failures_retry_with_backoff_then_fail_visibly(
     digests.run_digest(ctx(engine, settings))
     t0 = utcnow()
     assert delivery.deliver_due(engine, settings, now=t0).retried == 1
+    t1 = utcnow()  # the backoff counts from the failure, somewhere in [t0, t1]
     [row] = rows(session)
     assert row.attempts == 1 and row.last_error == "webhook: HTTP 500"
     assert row.next_attempt_at is not None
-    wait = (row.next_attempt_at - t0).total_seconds()
-    assert 55 <= wait <= 65
+    next_at = row.next_attempt_at.replace(tzinfo=t0.tzinfo)
+    assert t0 + timedelta(seconds=55) <= next_at <= t1 + timedelta(seconds=65)
     assert delivery.deliver_due(engine, settings, now=t0).retried == 0  # not due yet
     t1 = t0 + timedelta(minutes=2)
     assert delivery.deliver_due(engine, settings, now=t1).retried == 1

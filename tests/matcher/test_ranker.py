@@ -250,3 +250,25 @@ def test_stored_seeker_embeddings_are_used() -> None:
     assert top[0].signals["dense"] == pytest.approx(
         float(r.embeddings_[[p.id for p in r.postings_].index(top[0].id)] @ vec), abs=1e-5
     )
+
+
+def test_posted_after_ranks_only_newer_postings_with_unchanged_scores() -> None:
+    postings = [
+        posting(
+            f"p{i}",
+            title=["数据录入员", "Data entry clerk", "仓库管理员"][i % 3],
+            posted_at=None if i == 5 else NOW - timedelta(days=i),
+        )
+        for i in range(9)
+    ]
+    r = ranker(postings)
+    s = seeker(text="数据录入 data entry")
+    full = {m.id: m.score for m in r.rank(s, k=100, now=NOW)}
+    newer = r.rank(s, k=100, now=NOW, posted_after=NOW - timedelta(days=3, hours=1))
+    assert set(ids(newer)) == {"p0", "p1", "p2", "p3"}  # p5 has no posting date: left out
+    for m in newer:
+        assert m.score == pytest.approx(full[m.id])
+    many = r.rank_many([s, seeker("s2", text="仓库")], k=2, now=NOW, posted_after=NOW)
+    assert many == [[], []]
+    with pytest.raises(MatcherError):
+        r.rank(s, now=NOW, posted_after=NOW.replace(tzinfo=None))
