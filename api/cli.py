@@ -25,7 +25,11 @@ def _engine() -> Engine:
     from api.db import make_engine
 
     settings = get_settings()
-    return make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    return make_engine(
+        settings.database_url,
+        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        threads=settings.request_threads,
+    )
 
 
 @db_app.command("upgrade")

@@ -21,12 +21,27 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(models.__file__).parent / "migrations"
 
 
-def make_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) -> Engine:
-    """Build the engine; SQLite gets WAL mode, a busy timeout and foreign keys on."""
+def pool_size_for(threads: int) -> int:
+    """Connections a process needs so that its request threads never wait on each other: a
+    request may hold two at once (its session, plus a short one of the rate limiter or of a
+    login's password lookup), and the scheduler and the index poll hold one each."""
+    return 2 * threads + 2
+
+
+def make_engine(
+    url: str, *, busy_timeout_ms: int = 5000, echo: bool = False, threads: int = 8
+) -> Engine:
+    """Build the engine; SQLite gets WAL mode, a busy timeout and foreign keys on. The pool
+    holds enough connections for `threads` request threads (see pool_size_for): a smaller pool
+    deadlocks under load, each thread holding one connection and waiting for a second."""
     if url.startswith("sqlite"):
-        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+        kwargs: dict[str, Any] = {
+            "connect_args": {"check_same_thread": False, "timeout": 30},
+            "pool_size": pool_size_for(threads),
+            "max_overflow": 0,
+        }
         if url in ("sqlite://", "sqlite:///:memory:"):
-            kwargs["poolclass"] = StaticPool
+            kwargs = {"connect_args": kwargs["connect_args"], "poolclass": StaticPool}
         else:
             path = url.split("///", 1)[-1]
             if not path.startswith("file:"):  # a URI filename names an existing file
@@ -76,7 +91,9 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) ->
                 gc.collect()
 
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(
+        url, echo=echo, pool_pre_ping=True, pool_size=pool_size_for(threads), max_overflow=0
+    )
 
 
 def read_only(engine: Engine) -> Engine:

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from anyio import to_thread
 from fastapi import Depends, FastAPI
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -14,7 +15,11 @@ from sqlalchemy.exc import DBAPIError
 from api.db import make_engine
 from api.deps import PUBLIC, SessionDep
 from api.errors import document_errors, install_error_handlers, unavailable_error
-from api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from api.middleware import (
+    BodySizeLimitMiddleware,
+    ConcurrencyLimitMiddleware,
+    RequestIdMiddleware,
+)
 from api.routers import (
     accessibility,
     auth,
@@ -45,8 +50,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own_engine = engine is None
+        # Sync routes run on this many threads; the pool is sized for them (api.db).
+        to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         app.state.engine = engine or make_engine(
-            settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
+            settings.database_url,
+            busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+            threads=settings.request_threads,
         )
         app.state.limiter = RateLimiter(app.state.engine)
         try:
@@ -76,6 +85,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.state.engine = engine
     install_error_handlers(app)
     document_errors(app)
+    app.add_middleware(ConcurrencyLimitMiddleware, limit=settings.request_threads)
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=settings.max_body_bytes,

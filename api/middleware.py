@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -121,3 +122,26 @@ class BodySizeLimitMiddleware:
 
 def state_value(scope: dict[str, Any], key: str) -> Any:
     return scope.get("state", {}).get(key)
+
+
+class ConcurrencyLimitMiddleware:
+    """At most `limit` requests inside the app at once; the rest wait here, holding nothing.
+
+    A request takes its database connection in one worker thread and gives it back in
+    another (dependencies, handler and commit each get a thread in turn), so without a bound
+    more requests could hold connections than the pool has, each waiting for a thread while
+    the threads wait for connections. The pool is sized for this limit (api.db)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self._semaphore: anyio.Semaphore | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self._semaphore is None:  # made in the server's event loop
+            self._semaphore = anyio.Semaphore(self.limit)
+        async with self._semaphore:
+            await self.app(scope, receive, send)

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     import_max_rows: int = Field(default=100_000, ge=1)
     max_page_size: int = Field(default=100, ge=1)
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
+    # Threads serving requests in each process (the database pool is sized from it: two
+    # connections a thread). Two cores gain nothing from more; waits on the database do.
+    request_threads: int = Field(default=8, ge=1, le=64)
     timezone: str = "Asia/Shanghai"
     # Retention (days): the purge job deletes or anonymises what is older.
     retain_login_attempts_days: int = Field(default=30, ge=1)

@@ -120,8 +120,11 @@ def _accessibility(kind: str, payload: dict[str, Any], lang: Lang) -> tuple[str,
             word = RESULT_WORDS.get(str(feature.get("result")), ("", ""))[0 if zh else 1]
             note = str(feature.get("note") or "")
             name = label[0] if label else str(feature.get("code", ""))
-            lines.append(f"{name}：{word}" + (f"（{note}）" if note else "") if zh
-                         else f"{name}: {word}" + (f" ({note})" if note else ""))
+            lines.append(
+                f"{name}：{word}" + (f"（{note}）" if note else "")
+                if zh
+                else f"{name}: {word}" + (f" ({note})" if note else "")
+            )
         lines.append(
             f"核查日期 {payload.get('visited_on')}。在岗位上这些条件现显示为“有争议”，"
             f"在您答复或复查之前不会被悄悄删除。请在 {url} 答复或更正。"
