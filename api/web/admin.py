@@ -367,18 +367,18 @@ def _try_rules(
     return service.dry_run(session, DryRunIn(rules=[spec], days=days))
 
 
-@router.post("/manage/rules/{code}/edit", response_model=None)
-def update_rule(
+def _read_rule_form(
     request: Request,
-    code: RuleCodePath,
-    principal: AdminPage,
-    session: SessionDep,
-    settings: SettingsDep,
-    form: FormDep,
-) -> Response:
-    """Save the rule (action=save), or show what it would decide first (action=dry_run)."""
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    code: str,
+    form: Form,
+    rule: RuleOut | None,
+) -> Response | tuple[bool, dict[str, Any]]:
+    """The rule's switch and parameters from the form; or the form again, with its errors
+    (422) or with the dry run's result when the admin asked to try it first."""
     t = _t(request, principal)
-    rule = _find_rule(session, code)
     enabled = form.get("enabled") == "yes"
     params = _checked_params(code, form, t)
     days = _days(form, t)
@@ -391,6 +391,25 @@ def update_rule(
         return _rule_form_page(
             request, session, settings, principal, code, form, rule=rule, dry_run=result
         )
+    return enabled, params
+
+
+@router.post("/manage/rules/{code}/edit", response_model=None)
+def update_rule(
+    request: Request,
+    code: RuleCodePath,
+    principal: AdminPage,
+    session: SessionDep,
+    settings: SettingsDep,
+    form: FormDep,
+) -> Response:
+    """Save the rule (action=save), or show what it would decide first (action=dry_run)."""
+    t = _t(request, principal)
+    rule = _find_rule(session, code)
+    read = _read_rule_form(request, session, settings, principal, code, form, rule)
+    if isinstance(read, Response):
+        return read
+    enabled, params = read
     version = form.get("version").strip()
     try:
         data = RuleUpdate.model_validate(
@@ -472,18 +491,10 @@ def create_rule(
     in_force = {r.code for r in service.list_rules(session)}
     if code not in CHECKS or code in in_force:
         return _new_rule_choice(request, session, principal)
-    enabled = form.get("enabled") == "yes"
-    params = _checked_params(code, form, t)
-    days = _days(form, t)
-    if params is None or days is None:
-        return _rule_form_page(
-            request, session, settings, principal, code, form, rule=None, status=422
-        )
-    if form.get("action") == "dry_run":
-        result = _try_rules(session, code, enabled, params, days)
-        return _rule_form_page(
-            request, session, settings, principal, code, form, rule=None, dry_run=result
-        )
+    read = _read_rule_form(request, session, settings, principal, code, form, None)
+    if isinstance(read, Response):
+        return read
+    enabled, params = read
     try:
         data = RuleCreate.model_validate(
             {
