@@ -6,9 +6,10 @@ import hmac
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -58,6 +59,10 @@ FULL_RESYNC_SECONDS = 300.0
 # At most this many changed rows are applied (and embedded if need be) per poll, so a bulk
 # import by another process never stalls a match request; the rest follow on the next polls.
 SYNC_MAX_ROWS = 256
+# A seeker's ranked list is kept this long for repeat views (paging, reloads), unless a
+# posting, the weights or the index change first; a few hundred kept per process.
+MATCH_CACHE_SECONDS = 30.0
+MATCH_CACHE_SIZE = 128
 # A session with this key in its `info` does not refresh the index itself after commit; its
 # caller does, in batches after the response (bulk imports).
 DEFER_INDEX_REFRESH = "jobmatch_defer_index_refresh"
@@ -354,6 +359,11 @@ class MatchIndex:
         self._last_poll = 0.0
         self._loaded = False
         self.weight_set_id: int | None = None
+        # Bumped whenever what a seeker's matches depend on changes (postings, weights).
+        self._generation = 0
+        self._match_cache: OrderedDict[tuple[str, int], tuple[float, int, list[Match]]] = (
+            OrderedDict()
+        )
 
     @property
     def weights(self) -> FusionWeights:
@@ -364,6 +374,7 @@ class MatchIndex:
         """Use the weight set in force (adopted by `jobmatch learn` or put back by an admin)."""
         set_id, weights = weights_in_force(session)
         if set_id != self.weight_set_id or not self._loaded:
+            self._generation += 1
             self.postings.weights = weights
             self.seekers.weights = weights
             self.weight_set_id = set_id
@@ -403,6 +414,7 @@ class MatchIndex:
                 full_at=time.monotonic(),
             )
             self._loaded = True
+            self._generation += 1
             self._last_poll = time.monotonic()
 
     def sync(self, session: Session, *, force: bool = False) -> None:
@@ -456,6 +468,7 @@ class MatchIndex:
                 self._refresh_seekers(session, ids)
 
     def _refresh_postings(self, session: Session, ids: list[int]) -> None:
+        self._generation += 1
         embed_stale(session, self.encoder, POSTING, ids=ids)
         docs = load_posting_docs(session, ids, self.model)
         for pid in ids:
@@ -492,8 +505,27 @@ class MatchIndex:
     # queries
 
     def matches_for(self, seeker: SeekerDoc, k: int, now: datetime | None = None) -> list[Match]:
+        """The seeker's top k; a repeat view within MATCH_CACHE_SECONDS, with no posting or
+        weight changed since, is served from the kept list (the ranking at a given `now` is
+        never kept)."""
+        key = (_seeker_key(seeker), k)
         with self._lock:
-            return self.postings.rank(seeker, k, now)
+            if now is None:
+                kept = self._match_cache.get(key)
+                if (
+                    kept is not None
+                    and kept[1] == self._generation
+                    and time.monotonic() - kept[0] < MATCH_CACHE_SECONDS
+                ):
+                    self._match_cache.move_to_end(key)
+                    return list(kept[2])
+            ranked = self.postings.rank(seeker, k, now)
+            if now is None:
+                self._match_cache[key] = (time.monotonic(), self._generation, ranked)
+                self._match_cache.move_to_end(key)
+                while len(self._match_cache) > MATCH_CACHE_SIZE:
+                    self._match_cache.popitem(last=False)
+            return list(ranked)
 
     def pair_signals(
         self, seeker: SeekerDoc, postings: Sequence[PostingDoc], now: datetime | None = None
@@ -507,6 +539,11 @@ class MatchIndex:
     ) -> list[Match]:
         with self._lock:
             return self.seekers.rank(posting, k, now, language=language)  # type: ignore[arg-type]
+
+
+def _seeker_key(doc: SeekerDoc) -> str:
+    """Everything about the seeker that ranking reads (the embedding follows from the text)."""
+    return repr([getattr(doc, f.name) for f in fields(doc) if f.name != "embedding"])
 
 
 def _posting_live(doc: PostingDoc) -> bool:

@@ -339,3 +339,43 @@ def test_real_default_model_through_the_api(
         r = c.get(f"/seekers/{profile.id}/matches", headers=f.headers(session, settings, acc))
     assert r.status_code == 200
     assert ids(r.json())[0] == accounting.id
+
+
+def test_repeat_views_reuse_the_ranking_until_something_changes(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    """A seeker paging through matches is ranked once; a changed posting, or a changed
+    profile, ranks again (the list is never older than what it depends on)."""
+    w = setup_world(session)
+    index = client.app.state.match_index  # type: ignore[attr-defined]
+    h_seeker = f.headers(session, settings, w["seeker_account"])
+    url = f"/seekers/{w['seeker'].id}/matches"
+    calls: list[int] = []
+    real_rank = index.postings.rank
+
+    def counting_rank(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real_rank(*args, **kwargs)
+
+    index.postings.rank = counting_rank
+    first = client.get(url, headers=h_seeker).json()
+    again = client.get(url + "?limit=1&offset=1", headers=h_seeker).json()
+    assert len(calls) == 1 and ids(again) == ids(first)[1:2]
+    emp_acc, _ = f.employer_account(session, w["employer"])
+    h_emp = f.headers(session, settings, emp_acc)
+    r = client.patch(
+        f"/postings/{w['no_lift'].id}",
+        headers=h_emp,
+        json={"version": 1, "offers": [{"code": "lift", "availability": "available"}]},
+    )
+    assert r.status_code == 200
+    assert w["no_lift"].id in ids(client.get(url, headers=h_seeker).json())
+    assert len(calls) == 2
+    r = client.patch(
+        f"/seekers/{w['seeker'].id}",
+        headers=h_seeker,
+        json={"version": w["seeker"].version, "skills": ["拣货"]},
+    )
+    assert r.status_code == 200, r.text
+    client.get(url, headers=h_seeker)
+    assert len(calls) == 3
