@@ -61,12 +61,7 @@ def list_trainings(
     rows, total = service.list_trainings(
         session, page, centre_code=centre_code, include_closed=include_closed
     )
-    return Page(
-        items=[TrainingPublic.model_validate(r) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page.of([TrainingPublic.model_validate(r) for r in rows], total, page)
 
 
 @router.get(
@@ -192,12 +187,7 @@ def list_accounts(
 ) -> Page[AccountPublic]:
     """All accounts (admins)."""
     rows, total = service.list_accounts(session, page, role=role)
-    return Page(
-        items=[AccountPublic.model_validate(r) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page.of([AccountPublic.model_validate(r) for r in rows], total, page)
 
 
 @router.post(

@@ -41,12 +41,7 @@ def list_employers(
 ) -> Page[EmployerPublic]:
     """All employers (staff)."""
     rows, total = service.list_employers(session, page, verified=verified, q=q)
-    return Page(
-        items=[EmployerPublic.model_validate(r) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page.of([EmployerPublic.model_validate(r) for r in rows], total, page)
 
 
 @router.get("/{employer_id}", response_model=EmployerPublic, responses=ERRORS)

@@ -140,11 +140,8 @@ def list_pushes(
     if kind is not None:
         query = query.where(Outbox.kind == kind)
     rows, total = paginate(session, query.order_by(col(Outbox.id).desc()), page)
-    return PushAdminPage(
-        items=[PushAdminOut.model_validate(r, from_attributes=True) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
+    return PushAdminPage.of(
+        [PushAdminOut.model_validate(r, from_attributes=True) for r in rows], total, page
     )
 
 

@@ -32,7 +32,7 @@ def list_weight_sets(
 ) -> Page[WeightSetOut]:
     """Every weight set `jobmatch learn` produced (adopted or not), newest first."""
     rows, total = service.list_sets(session, page.limit, page.offset)
-    return Page(items=[_out(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
+    return Page.of([_out(r) for r in rows], total, page)
 
 
 @router.get("/weight-sets/{set_id}", response_model=WeightSetDetail, responses=ERRORS)

@@ -51,12 +51,7 @@ def list_postings(
         employer_id=employer_id,
         q=q,
     )
-    return Page(
-        items=service.postings_to_public(session, rows),
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page.of(service.postings_to_public(session, rows), total, page)
 
 
 @router.get("/{posting_id}", response_model=PostingPublic, responses=ERRORS)

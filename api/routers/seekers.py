@@ -40,12 +40,7 @@ def list_seekers(
 ) -> Page[SeekerProfilePublic]:
     """The seekers of your centre (caseworkers)."""
     rows, total = service.list_profiles(session, principal, page, include_closed=include_closed)
-    return Page(
-        items=service.profiles_to_public(session, rows),
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page.of(service.profiles_to_public(session, rows), total, page)
 
 
 @router.get("/me", response_model=SeekerProfilePublic, responses=ERRORS)

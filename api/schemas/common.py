@@ -1,7 +1,7 @@
 """Shared schema parts: strict input, pages."""
 
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, field_validator
 from sqlmodel import SQLModel
@@ -66,3 +66,8 @@ class Page(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
+
+    @classmethod
+    def of(cls, items: list[Any], total: int, page: PageParams) -> Self:
+        """The page of `items` out of `total`, at the position the request asked for."""
+        return cls(items=items, total=total, limit=page.limit, offset=page.offset)

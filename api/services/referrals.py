@@ -1403,12 +1403,7 @@ def list_referrals(
     rows, total = paginate(
         session, query.order_by(col(Referral.created_at).desc(), col(Referral.id).desc()), page
     )
-    return Page(
-        items=[to_out(session, r) for r in rows],
-        total=int(total),
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page.of([to_out(session, r) for r in rows], int(total), page)
 
 
 def list_received(
@@ -1440,12 +1435,7 @@ def list_received(
     rows, total = paginate(
         session, query.order_by(col(Referral.updated_at).desc(), col(Referral.id).desc()), page
     )
-    return Page(
-        items=[employer_view(session, settings, principal, r) for r in rows],
-        total=int(total),
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page.of([employer_view(session, settings, principal, r) for r in rows], int(total), page)
 
 
 def queue(
@@ -1513,7 +1503,7 @@ def queue(
                 match=explain(referral.seeker_id, referral.posting_id) if explain else None,
             )
         )
-    return Page(items=items, total=int(total), limit=page.limit, offset=page.offset)
+    return Page.of(items, int(total), page)
 
 
 # --- statistics ------------------------------------------------------------------------
