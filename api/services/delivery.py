@@ -8,6 +8,13 @@ can repeat that one send; every send of one push carries the same delivery id, d
 the outbox row's unique key (recipient, kind, item, period): the webhook in its
 `X-Jobmatch-Delivery` header and signed body, the e-mail as its `Message-ID`, so the receiver
 can drop such a repeat.
+
+A refusal that no retry can change (the mail server answers 5xx for the recipient or the
+message, a webhook gateway answers 400 or 422 for the body) fails that channel at once: the
+channel is kept as refused in the row and not tried again, and the push ends `failed` with
+the reason for admins. Faults of the service's own set-up (the connection, the sender
+address, the login, a wrong webhook address) stay temporary and are retried, so fixing the
+configuration delivers what waited.
 """
 
 import hashlib
@@ -44,7 +51,15 @@ DELIVERY_HEADER = "X-Jobmatch-Delivery"
 
 
 class DeliveryError(Exception):
-    """A channel refused or failed; the message says which and why (never the content)."""
+    """A channel refused or failed; the message says which and why (never the content).
+    `permanent` when repeating the same send cannot succeed."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message + (" (permanent)" if permanent else ""))
+        self.permanent = permanent
+
+
+WEBHOOK_PERMANENT = frozenset({400, 422})  # the gateway refused this body, not its set-up
 
 
 @dataclass
@@ -123,7 +138,13 @@ def send_email(settings: Settings, to: str, message: Message, delivery: str) -> 
             if settings.smtp_user:
                 smtp.login(settings.smtp_user, settings.smtp_password.get_secret_value())
             smtp.send_message(mail)
-    except smtplib.SMTPResponseException as exc:
+    except smtplib.SMTPRecipientsRefused as exc:  # our only recipient, refused at RCPT
+        codes = [code for code, _ in exc.recipients.values()]
+        code = codes[0] if codes else 0
+        raise DeliveryError(f"email: SMTP {code}", permanent=code >= 500) from exc
+    except smtplib.SMTPDataError as exc:  # the server refused this message
+        raise DeliveryError(f"email: SMTP {exc.smtp_code}", permanent=exc.smtp_code >= 500) from exc
+    except smtplib.SMTPResponseException as exc:  # sender address, login, …: our set-up
         raise DeliveryError(f"email: SMTP {exc.smtp_code}") from exc
     except (smtplib.SMTPException, OSError) as exc:
         raise DeliveryError(f"email: {type(exc).__name__}") from exc
@@ -175,7 +196,10 @@ def send_webhook(settings: Settings, body: bytes, delivery: str) -> None:
     except httpx.HTTPError as exc:
         raise DeliveryError(f"webhook: {type(exc).__name__}") from exc
     if not 200 <= response.status_code < 300:
-        raise DeliveryError(f"webhook: HTTP {response.status_code}")
+        raise DeliveryError(
+            f"webhook: HTTP {response.status_code}",
+            permanent=response.status_code in WEBHOOK_PERMANENT,
+        )
 
 
 # --- the delivery step --------------------------------------------------------------------------
@@ -276,7 +300,8 @@ def _deliver_one(
     row_id, attempts = row.id or 0, row.attempts
     payload = dict(row.payload)
     sent = set(payload.get(outbox.SENT, []))
-    todo = [c for c in wanted_channels(recipient, settings) if c not in sent]
+    refused = dict(payload.get(outbox.REFUSED, {}))
+    todo = [c for c in wanted_channels(recipient, settings) if c not in sent and c not in refused]
     moment = tick()
     if todo and recipient is not None:
         quiet_end = preferences.quiet_until(recipient.pref, moment, zone)
@@ -296,17 +321,22 @@ def _deliver_one(
                 send(channel, row, recipient, message)
                 sent.add(channel)
             except DeliveryError as exc:
-                errors.append(str(exc))
+                if exc.permanent:
+                    refused[channel] = str(exc)
+                else:
+                    errors.append(str(exc))
     payload[outbox.SENT] = sorted(sent)
+    if refused:
+        payload[outbox.REFUSED] = refused
     with session_scope(engine) as session:
-        if not errors:
+        if not errors and not refused:
             outbox.mark_delivered(session, row_id, attempts, payload, tick())
             result.delivered += 1
             return
-        error = "; ".join(errors)
+        error = "; ".join([*errors, *refused.values()])
         log.warning("push %s attempt %s failed: %s", row_id, attempts, error)
         result.errors.append(error)
-        if attempts >= settings.push_max_attempts:
+        if not errors or attempts >= settings.push_max_attempts:
             outbox.mark_retry(session, row_id, attempts, payload, error=error, next_at=None)
             result.failed += 1
         else:

@@ -38,8 +38,9 @@ KINDS = (
     ACCESSIBILITY_RECHECK,
 )
 
-# Keys the delivery step keeps in a row's payload: the external channels already done.
-SENT = "_sent"
+# Keys the delivery step keeps in a row's payload (never shown to the recipient).
+SENT = "_sent"  # the external channels this push was delivered on
+REFUSED = "_refused"  # channel -> the permanent refusal it got (not tried again)
 
 
 def local_zone(name: str) -> ZoneInfo:
@@ -282,6 +283,8 @@ def retry_failed(session: Session, item_id: int) -> Outbox:
     row.status = OutboxStatus.pending
     row.attempts = 0
     row.next_attempt_at = None
+    if REFUSED in row.payload:  # the admin fixed the address: try those channels again
+        row.payload = {k: v for k, v in row.payload.items() if k != REFUSED}
     session.add(row)
     session.flush()
     return row

@@ -453,11 +453,13 @@ def test_read_only_disk_after_a_crash_serves_reads_refuses_writes_and_recovers(
 
 class MailServer:
     """A real SMTP server (aiosmtpd) on a fixed port: down (port closed) until started; while
-    `refuse` holds a reply ("451 ...", "554 ...") every message is refused with it."""
+    `refuse` holds a reply ("451 ...", "554 ...") every message is refused with it; while
+    addresses in `unknown` are refused at RCPT with "550 5.1.1 No such mailbox"."""
 
     def __init__(self) -> None:
         self.port = free_port()
         self.refuse = ""
+        self.unknown: set[str] = set()
         self.accepted: list[EmailMessage] = []
         self.refused: list[str] = []
         self.controller: Controller | None = None
@@ -472,6 +474,9 @@ class MailServer:
             self.held.set()
             while not self.release.is_set():
                 await asyncio.sleep(0.05)
+        if address in self.unknown:
+            self.refused.append(address)
+            return "550 5.1.1 No such mailbox"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -496,8 +501,9 @@ class MailServer:
 
 class Gateway:
     """A real HTTP server standing for an SMS gateway behind the webhook: down (port closed)
-    until started; `mode` "ok" answers 200, "error" 500, "slow" answers 200 only after the
-    sender's timeout. Every request is recorded with its delivery id and what it got."""
+    until started; `mode` "ok" answers 200, "error" 500, "invalid" 422 (the gateway refuses
+    the message itself), "slow" answers 200 only after the sender's timeout. Every request
+    is recorded with its delivery id and what it got."""
 
     def __init__(self, delay: float) -> None:
         self.port = free_port()
@@ -514,12 +520,12 @@ class Gateway:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 mode = gateway.mode
-                outcome = {"ok": "accepted", "error": "500", "slow": "late"}[mode]
+                outcome = {"ok": "accepted", "error": "500", "invalid": "422", "slow": "late"}[mode]
                 gateway.requests.append((self.headers[delivery.DELIVERY_HEADER], body, outcome))
                 if mode == "slow":
                     time.sleep(gateway.delay)
                 with contextlib.suppress(OSError):  # the sender may have given up
-                    self.send_response(500 if mode == "error" else 200)
+                    self.send_response({"error": 500, "invalid": 422}.get(mode, 200))
                     self.end_headers()
 
             def log_message(self, *_args: Any) -> None:
@@ -688,8 +694,8 @@ def test_pushes_past_the_retry_limit_are_failed_for_admins_then_sent_once(
 ) -> None:
     settings = push_settings(settings, mail_server, gateway, push_max_attempts=3)
     (a, ha), (b, _) = digest_for(client, session, settings, engine, [["email"], ["webhook"]])
-    mail_server.refuse = "554 5.3.0 Transaction failed"
-    mail_server.start()  # up but refusing; the gateway stays down
+    mail_server.refuse = "452 4.3.1 Insufficient system storage"
+    mail_server.start()  # up but refusing for now; the gateway stays down
     t = utcnow()
     for wait, expect in ((0, "retried"), (31, "retried"), (61, "failed")):
         t += timedelta(seconds=wait)
@@ -703,7 +709,7 @@ def test_pushes_past_the_retry_limit_are_failed_for_admins_then_sent_once(
     page = client.get("/admin/pushes", headers=admin).json()
     assert page["total"] == 2
     errors = {item["recipient_id"]: item for item in page["items"]}
-    assert errors[a.id]["last_error"] == "email: SMTP 554"
+    assert errors[a.id]["last_error"] == "email: SMTP 452"
     assert errors[b.id]["last_error"] == "webhook: ConnectError"
     assert all(item["attempts"] == 3 and item["status"] == "failed" for item in page["items"])
     assert client.get("/inbox", headers=ha).json()["total"] == 1  # not lost
@@ -718,6 +724,52 @@ def test_pushes_past_the_retry_limit_are_failed_for_admins_then_sent_once(
     b_push = by_recipient(session)[b.id or 0]
     assert gateway.accepted() == Counter({delivery.delivery_id(b_push): 1})
     assert client.get("/admin/pushes", headers=admin).json()["total"] == 0
+
+
+def test_permanent_refusals_fail_at_once_and_are_not_sent_again(
+    client: TestClient,
+    session: Session,
+    settings: Settings,
+    engine: Engine,
+    mail_server: MailServer,
+    gateway: Gateway,
+) -> None:
+    """A mailbox that does not exist (550 at RCPT) or a gateway refusing the message (422)
+    cannot be helped by retrying: the push fails on its first attempt with the reason for
+    admins, other channels of the same push are delivered once, and an admin's retry after
+    the cause is fixed sends only what was refused."""
+    settings = push_settings(settings, mail_server, gateway, push_max_attempts=5)
+    (a, ha), (b, _), (c, _) = digest_for(
+        client, session, settings, engine, [["email"], ["webhook"], ["email", "webhook"]]
+    )
+    admin = f.headers(session, settings, f.account(session, Role.admin, centre_code=None))
+    mail_server.unknown = {a.email}
+    mail_server.start()
+    gateway.mode = "invalid"
+    gateway.start()
+    t = utcnow()
+    assert deliver_at(engine, settings, t) == {
+        "delivered": 0, "retried": 0, "failed": 3, "deferred": 0
+    }  # fmt: skip
+    pushes = by_recipient(session)
+    assert pushes[a.id or 0].last_error == "email: SMTP 550 (permanent)"
+    assert pushes[b.id or 0].last_error == "webhook: HTTP 422 (permanent)"
+    assert pushes[c.id or 0].last_error == "webhook: HTTP 422 (permanent)"
+    assert all(r.status == OutboxStatus.failed and r.attempts == 1 for r in pushes.values())
+    assert [str(m["To"]) for m in mail_server.accepted] == [c.email]  # C's e-mail went
+    assert client.get("/inbox", headers=ha).json()["total"] == 1  # the inbox still has it
+    assert deliver_at(engine, settings, t + timedelta(days=1))["failed"] == 0  # not retried
+    assert len(mail_server.refused) == 1 and len(gateway.requests) == 2
+
+    mail_server.unknown = set()  # A's mailbox was set up,
+    gateway.mode = "ok"  # and the gateway's template fixed
+    for row in pushes.values():
+        assert client.post(f"/admin/pushes/{row.id}/retry", headers=admin).status_code == 200
+    assert deliver_at(engine, settings, t + timedelta(days=1))["delivered"] == 3
+    assert [str(m["To"]) for m in mail_server.accepted] == [c.email, a.email]  # C's once
+    ids = {delivery.delivery_id(pushes[b.id or 0]), delivery.delivery_id(pushes[c.id or 0])}
+    assert gateway.accepted() == Counter({i: 1 for i in ids})
+    assert all(r.status == OutboxStatus.delivered for r in by_recipient(session).values())
 
 
 def test_a_worker_killed_mid_delivery_loses_nothing_and_sends_each_push_once(
