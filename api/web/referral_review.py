@@ -4,10 +4,10 @@ Rules live in api.services.referrals; these pages only call it."""
 
 import re
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
@@ -48,6 +48,7 @@ from models.base import ReferralStatus, Role
 router = APIRouter(route_class=PageRoute, tags=["pages"], responses=PAGE_RESPONSES)
 CaseworkerPage = Annotated[Principal, Depends(Allow(Role.caseworker))]
 EmployerPage = Annotated[Principal, Depends(Allow(Role.employer))]
+OutcomeStep = Literal["interview", "hire", "not-hired", "retained"]  # as in the page's forms
 NOT_HIRED_REASONS: tuple[str, ...] = NotHiredReason.__args__  # type: ignore[attr-defined]
 RS = ReferralStatus
 
@@ -529,56 +530,22 @@ def _outcome(
     return _received_page(request, principal, session, settings, referral_id, form, 422)
 
 
-@router.post("/employer/referrals/{referral_id}/interview", response_model=None)
-def record_interview(
+@router.post("/employer/referrals/{referral_id}/{step}", response_model=None)
+def record_outcome(
     request: Request,
     referral_id: IdPath,
+    step: Annotated[OutcomeStep, Path()],
     principal: EmployerPage,
     session: SessionDep,
     settings: SettingsDep,
     form: FormDep,
 ) -> Response:
-    """Record an interview (date and time optional)."""
-    return _outcome(request, principal, session, settings, referral_id, form, "interview")
-
-
-@router.post("/employer/referrals/{referral_id}/hire", response_model=None)
-def record_hire(
-    request: Request,
-    referral_id: IdPath,
-    principal: EmployerPage,
-    session: SessionDep,
-    settings: SettingsDep,
-    form: FormDep,
-) -> Response:
-    """Record a hire with its start date."""
-    return _outcome(request, principal, session, settings, referral_id, form, "hire")
-
-
-@router.post("/employer/referrals/{referral_id}/not-hired", response_model=None)
-def record_not_hired(
-    request: Request,
-    referral_id: IdPath,
-    principal: EmployerPage,
-    session: SessionDep,
-    settings: SettingsDep,
-    form: FormDep,
-) -> Response:
-    """Record that the candidate was not hired: a reason from the list, and text."""
-    return _outcome(request, principal, session, settings, referral_id, form, "not_hired")
-
-
-@router.post("/employer/referrals/{referral_id}/retained", response_model=None)
-def record_retention(
-    request: Request,
-    referral_id: IdPath,
-    principal: EmployerPage,
-    session: SessionDep,
-    settings: SettingsDep,
-    form: FormDep,
-) -> Response:
-    """Record that the hire is still employed 90 days after the start date."""
-    return _outcome(request, principal, session, settings, referral_id, form, "retained")
+    """Record one step of the outcome: an interview (date and time optional), a hire with its
+    start date, not hired (a reason from the list, and text), or that the hire is still
+    employed 90 days after the start date."""
+    return _outcome(
+        request, principal, session, settings, referral_id, form, step.replace("-", "_")
+    )
 
 
 __all__ = ["router"]
