@@ -34,6 +34,9 @@ class Facts:
     needs_met: int = 0  # essential needs the posting offers now
     needs_arrangeable: int = 0  # essential needs the posting can arrange
     needs_unmet: int = 0  # essential needs the posting does not offer
+    # essential needs the posting claims but nobody verified on site, for a seeker who asked
+    # for verified features only (counted here, not in met or arrangeable)
+    needs_unverified: int = 0
     employer_verified: bool = False
     consented: bool = False
     profile_filled: list[str] = field(default_factory=list)  # PROFILE_FIELDS that are filled
@@ -96,8 +99,11 @@ class MaxArrangeableParams(_Params):
 
 def _needs(f: Facts, p: NeedsParams) -> tuple[bool, str]:
     missing = f.needs_unmet + (0 if p.allow_arrangeable else f.needs_arrangeable)
-    if missing:
-        return False, f"{missing} essential need(s) not met"
+    if missing or f.needs_unverified:
+        parts = [f"{missing} essential need(s) not met"] if missing else []
+        if f.needs_unverified:
+            parts.append(f"{f.needs_unverified} claimed but not verified on site")
+        return False, "; ".join(parts)
     return True, f"{f.needs_met} met, {f.needs_arrangeable} arrangeable"
 
 
@@ -140,8 +146,9 @@ CHECKS: dict[str, tuple[type[_Params], Check]] = {
 # The plain description a new rule of each check starts with (zh, en); admins may change it.
 CHECK_DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "essential_needs_met": (
-        "求职者的每项必需便利需求，岗位都已提供或可以安排",
-        "Every essential accommodation need of the seeker is offered, available or arrangeable",
+        "求职者的每项必需便利需求，岗位都已提供或可以安排（只认可实地核查过的便利的求职者：须经核查）",
+        "Every essential accommodation need of the seeker is offered, available or arrangeable "
+        "(verified on site, for a seeker who counts only verified features)",
     ),
     "employer_verified": ("用人单位已通过核验", "The employer has been verified"),
     "seeker_consented": (

@@ -78,6 +78,7 @@ from api.services.referral_rules import (
     evaluate,
     validate_params,
 )
+from api.services.verification import verified_codes
 from api.settings import Settings
 from models import (
     Accommodation,
@@ -703,6 +704,12 @@ def collect_facts(
             SeekerNeed.seeker_id == profile.id, SeekerNeed.level == NeedLevel.essential
         )
     ).all()
+    now = utcnow()
+    unverified = 0
+    if profile.verified_only_essential:  # the seeker counts only features verified on site
+        verified = verified_codes(session, [posting.id or 0], now)[posting.id or 0]
+        unverified = sum(1 for c in essential if c in offers and c not in verified)
+        offers = {c: a for c, a in offers.items() if c in verified}
     met = sum(1 for c in essential if offers.get(c) == OfferAvailability.available)
     arrangeable = sum(1 for c in essential if offers.get(c) == OfferAvailability.arrangeable)
     employer = session.get(Employer, posting.employer_id)
@@ -714,11 +721,12 @@ def collect_facts(
     return Facts(
         needs_met=met,
         needs_arrangeable=arrangeable,
-        needs_unmet=len(essential) - met - arrangeable,
+        needs_unmet=len(essential) - met - arrangeable - unverified,
+        needs_unverified=unverified,
         employer_verified=bool(employer and employer.verified and employer.closed_at is None),
         consented=_active_consent(session, referral) is not None,
         profile_filled=[f for f in PROFILE_FIELDS if _filled(getattr(profile, f))],
-        posting_open=_posting_open(posting, utcnow()),
+        posting_open=_posting_open(posting, now),
         open_referrals=int(open_count),
     )
 

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from api.services.referrals import TRANSITIONS, add_working_days
 from api.settings import Settings
-from models import Account, AuditLog, Consent, Outbox, Referral, ReferralEvent
+from models import Account, AuditLog, Consent, Employer, Outbox, Referral, ReferralEvent
 from models.base import Language, NeedLevel, OfferAvailability, ReferralStatus, Role, utcnow
 from tests import factories as f
 
@@ -738,6 +738,38 @@ def test_incomplete_profile_goes_to_the_queue(
     assert detail["status"] == "pending"
     (failed,) = [v for v in detail["rules"] if not v["passed"]]
     assert failed["code"] == "profile_complete" and "phone" in failed["detail"]
+
+
+def test_verified_only_seeker_is_approved_instantly_only_on_verified_features(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    """A seeker who counts only features verified on site: a merely claimed lift sends the
+    referral to the queue with the reason; a lift a caseworker verified approves at once."""
+    w = world(session, settings, verified_only_essential=True)
+    detail = ask(client, w)
+    assert detail["status"] == "pending"
+    (failed,) = [v for v in detail["rules"] if not v["passed"]]
+    assert failed["code"] == "essential_needs_met"
+    assert failed["detail"] == "1 claimed but not verified on site"
+
+    employer = session.get(Account, w.employer.id)
+    assert employer is not None and employer.employer_id is not None
+    emp = session.get(Employer, employer.employer_id)
+    assert emp is not None
+    checked = f.posting(session, emp, offers={"lift": OfferAvailability.available})
+    visit = {
+        "visited_on": utcnow().astimezone(ZoneInfo(settings.timezone)).date().isoformat(),
+        "note": "走访 visit",
+        "findings": [{"code": "lift", "result": "confirmed", "note": "电梯 lift works"}],
+    }
+    r = client.post(f"/postings/{checked.id}/accessibility-checks", headers=w.hc, json=visit)
+    assert r.status_code == 201, r.text
+    r = client.post(
+        "/referrals", headers=w.hs, json={"posting_id": checked.id, "consent": CONSENT}
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["status"] == "approved"
+    assert all(v["passed"] for v in r.json()["rules"])
 
 
 # --- pushes and statistics ---------------------------------------------------------------------
