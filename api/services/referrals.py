@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, Literal
 from zoneinfo import ZoneInfo
 
+import chinese_calendar
 from sqlmodel import Session, col, func, or_, select
 
 from api.deps import Principal
@@ -207,18 +208,28 @@ def _local_tz(settings: Settings) -> ZoneInfo:
     return ZoneInfo(settings.timezone)
 
 
+def is_working_day(day: date) -> bool:
+    """A working day in mainland China: the official calendar (public holidays and the weekend
+    days worked in lieu, from the chinesecalendar package) for the years it covers, Monday to
+    Friday beyond them (a newer release of the package brings the next year's schedule)."""
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        return day.weekday() < 5
+
+
 def add_working_days(start: datetime, days: int, tz: ZoneInfo) -> datetime:
-    """`days` working days (Mon–Fri, in tz) after start; from a weekend the clock starts on
-    Monday at 00:00. Public holidays are not known here."""
+    """`days` working days (see `is_working_day`, dates in tz) after start; from a day off the
+    clock starts at 00:00 of the next working day."""
     local = start.astimezone(tz)
-    if local.weekday() >= 5:
-        local = (local + timedelta(days=7 - local.weekday())).replace(
-            hour=0, minute=0, second=0, microsecond=0
-        )
+    if not is_working_day(local.date()):
+        local = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        while not is_working_day(local.date()):
+            local += timedelta(days=1)
     left = days
     while left > 0:
         local += timedelta(days=1)
-        if local.weekday() < 5:
+        if is_working_day(local.date()):
             left -= 1
     return local.astimezone(UTC)
 

@@ -614,6 +614,24 @@ def test_deadline_is_two_working_days_in_shanghai() -> None:
     assert add_working_days(thursday, 2, tz) == local(2026, 12, 7, 23).replace(minute=30)
 
 
+def test_deadlines_skip_public_holidays_and_count_days_worked_in_lieu() -> None:
+    tz = ZoneInfo("Asia/Shanghai")
+
+    def local(y: int, m: int, d: int, h: int = 10) -> datetime:
+        return datetime(y, m, d, h, tzinfo=tz)
+
+    # National Day 2026: 1–7 October off; Saturday 10 October is worked in lieu.
+    assert add_working_days(local(2026, 9, 30), 2, tz) == local(2026, 10, 9)
+    assert add_working_days(local(2026, 10, 9), 2, tz) == local(2026, 10, 12)
+    # Asked on a holiday: the clock starts at 00:00 on the first working day (8 October).
+    assert add_working_days(local(2026, 10, 3), 2, tz) == local(2026, 10, 10, 0)
+    # Spring Festival 2026 (15–23 February off, Saturday 14 and 28 February worked).
+    assert add_working_days(local(2026, 2, 13, 16), 1, tz) == local(2026, 2, 14, 16)
+    assert add_working_days(local(2026, 2, 14, 16), 1, tz) == local(2026, 2, 24, 16)
+    # Beyond the years the calendar covers, Monday to Friday: Friday → Tuesday.
+    assert add_working_days(local(2031, 1, 10, 15), 2, tz) == local(2031, 1, 14, 15)
+
+
 def test_deadline_can_be_set_and_overdue_is_flagged(
     client: TestClient, session: Session, settings: Settings
 ) -> None:
