@@ -320,10 +320,27 @@ class Training(TrainingBase, Versioned, table=True):
 # --- referrals -------------------------------------------------------------------------
 
 
-class Referral(Versioned, table=True):
-    """A seeker proposed to a posting; moves through the referral state machine."""
+# A referral in one of these states is over without a decision on the seeker's fit: the pair
+# may be referred again (the old referral stays, with its history).
+REFERRAL_REOPENABLE = ("withdrawn", "rejected")
+_LIVE_REFERRAL = sa.text("status NOT IN ('withdrawn', 'rejected')")
 
-    __table_args__ = (sa.UniqueConstraint("seeker_id", "posting_id"),)
+
+class Referral(Versioned, table=True):
+    """A seeker proposed to a posting; moves through the referral state machine. At most one
+    live referral per seeker and posting; withdrawn and rejected ones may be followed by a
+    new one."""
+
+    __table_args__ = (
+        sa.Index(
+            "uq_referral_live_pair",
+            "seeker_id",
+            "posting_id",
+            unique=True,
+            sqlite_where=_LIVE_REFERRAL,
+            postgresql_where=_LIVE_REFERRAL,
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     seeker_id: int = Field(foreign_key="seeker_profile.id", index=True)

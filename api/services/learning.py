@@ -183,7 +183,7 @@ def collect_labels(session: Session) -> tuple[list[Label], Counter[str]]:
         for e in session.exec(select(ReferralEvent).where(ReferralEvent.to_status == RS.rejected))
     }
     labels: dict[tuple[int, int], Label] = {}
-    for r in session.exec(select(Referral)):
+    for r in session.exec(select(Referral).order_by(col(Referral.id))):  # the latest wins
         if r.seeker_id in closed:
             skipped["closed_profile"] += 1
             continue

@@ -103,6 +103,7 @@ from models.base import (
     Role,
     utcnow,
 )
+from models.tables import REFERRAL_REOPENABLE
 
 RS = ReferralStatus
 PURPOSE: Final = "referral"
@@ -140,6 +141,8 @@ TRANSITIONS: Final[dict[ReferralStatus, tuple[ReferralStatus, ...]]] = {
     RS.retained_90d: (),
 }
 OPEN_STATES: Final = (RS.proposed, RS.pending, RS.approved, RS.sent, RS.interviewing)
+# Over without a decision on the seeker's fit: the pair may be referred again.
+REOPENABLE: Final = frozenset(RS(s) for s in REFERRAL_REOPENABLE)
 # An employer sees the consented fields only in these states (and while the consent stands).
 SHARED_STATES: Final = (RS.sent, RS.interviewing, RS.hired, RS.not_hired, RS.retained_90d)
 ORIGINS: Final[dict[Role, Origin]] = {
@@ -895,13 +898,16 @@ def _new_referral(
     reveal_existing: bool,
     index: MatchIndex | None = None,
 ) -> Referral:
-    existing = session.exec(
-        select(Referral.id).where(
-            Referral.seeker_id == profile.id, Referral.posting_id == posting.id
-        )
-    ).first()
-    if existing is not None:
-        extra = {"referral_id": existing} if reveal_existing else {}
+    earlier = session.exec(
+        select(Referral.id, Referral.status)
+        .where(Referral.seeker_id == profile.id, Referral.posting_id == posting.id)
+        .order_by(col(Referral.id).desc())
+    ).all()
+    live = next((rid for rid, status in earlier if status not in REOPENABLE), None)
+    if live is not None or (earlier and principal.role == Role.employer):
+        # An employer does not invite again a seeker who withdrew (or whose referral the
+        # centre rejected); the seeker or their caseworker may start a new referral.
+        extra = {"referral_id": live} if reveal_existing and live is not None else {}
         raise Conflict("there is already a referral for this posting", field="posting_id", **extra)
     now = utcnow()
     referral = Referral(

@@ -17,8 +17,8 @@ from sqlmodel import Session, select
 import models
 from api.db import downgrade, make_engine, upgrade
 from api.settings import Settings
-from models import AuditLog, SeekerProfile
-from models.base import Role
+from models import AuditLog, Referral, ReferralEvent, SeekerProfile
+from models.base import ReferralStatus, Role
 from tests import factories as f
 from tests.conftest import PG_URL
 
@@ -63,6 +63,39 @@ def test_models_match_migrations(fresh_engine: Engine) -> None:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
         diff = compare_metadata(ctx, models.metadata)
     assert diff == [], f"models and migrations disagree: {diff}"
+
+
+def test_referral_migration_keeps_rows_and_allows_one_live_referral_per_pair(
+    fresh_engine: Engine,
+) -> None:
+    """0012 rebuilds the referral table on SQLite: its rows and the events pointing at them
+    survive a downgrade and an upgrade, and afterwards a withdrawn referral may be followed
+    by one live referral of the same pair, not two."""
+    upgrade(fresh_engine)
+    with Session(fresh_engine) as s:
+        acc, profile = f.seeker(s)
+        _, emp = f.employer_account(s)
+        posting = f.posting(s, emp)
+        pair = {"seeker_id": profile.id or 0, "posting_id": posting.id or 0, "created_by": acc.id}
+        old = Referral(**pair, status=ReferralStatus.withdrawn)
+        s.add(old)
+        s.commit()
+        s.add(ReferralEvent(referral_id=old.id or 0, to_status=ReferralStatus.withdrawn))
+        s.commit()
+        old_id = old.id
+    downgrade(fresh_engine, "0011")
+    upgrade(fresh_engine)
+    with Session(fresh_engine) as s:
+        assert [r.id for r in s.exec(select(Referral))] == [old_id]
+        assert [e.referral_id for e in s.exec(select(ReferralEvent))] == [old_id]
+        s.add(Referral(**pair, status=ReferralStatus.pending))
+        s.commit()
+        s.add(Referral(**pair, status=ReferralStatus.proposed))
+        with pytest.raises(IntegrityError):
+            s.commit()
+    if fresh_engine.dialect.name == "sqlite":
+        with fresh_engine.connect() as conn:
+            assert conn.execute(text("PRAGMA foreign_key_check")).all() == []
 
 
 def test_sqlite_runs_in_wal_mode_with_busy_timeout(tmp_path: Path) -> None:

@@ -270,6 +270,45 @@ def test_rejection_needs_a_reason_and_is_final(
     assert step(client, rid, "withdraw", w.hs).status_code == 409
 
 
+def test_a_withdrawn_or_rejected_referral_may_be_followed_by_a_new_one(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    """One live referral per seeker and posting; after a withdrawal or a rejection the seeker
+    (or their caseworker) may start again, the old referral keeping its history, while an
+    employer may not invite again a seeker who withdrew."""
+    w = world(session, settings, verified=False)
+    first = ask(client, w)["id"]
+    r = client.post("/referrals", headers=w.hs, json={"posting_id": w.posting_id})
+    assert r.status_code == 409 and r.json()["referral_id"] == first  # still live
+    assert step(client, first, "withdraw", w.hs, {"reason": "点错了 by mistake"}).is_success
+
+    second = ask(client, w)["id"]
+    assert second != first
+    assert client.get(f"/referrals/{first}", headers=w.hs).json()["status"] == "withdrawn"
+    r = step(client, second, "reject", w.hc, {"reason": "资料不全 papers missing"})
+    assert r.status_code == 200 and r.json()["status"] == "rejected"
+
+    r = client.post(
+        "/referrals",
+        headers=w.hc,
+        json={"posting_id": w.posting_id, "seeker_id": w.seeker_id, "note": "补齐了 complete"},
+    )
+    assert r.status_code == 201 and r.json()["status"] == "proposed", r.text
+    third = r.json()["id"]
+    mine = client.get("/referrals", headers=w.hs).json()["items"]
+    assert sorted(i["id"] for i in mine) == sorted([first, second, third])
+
+    # The employer cannot invite the seeker again once they withdrew from this posting.
+    assert step(client, third, "withdraw", w.hs, {"reason": "不想去了 changed my mind"}).is_success
+    (candidate,) = client.get(f"/postings/{w.posting_id}/candidates", headers=w.he).json()["items"]
+    r = client.post(
+        f"/postings/{w.posting_id}/invitations",
+        headers=w.he,
+        json={"candidate": candidate["candidate"]},
+    )
+    assert r.status_code == 409 and "referral_id" not in r.json()
+
+
 def test_caseworker_proposes_seeker_previews_consents_and_withdraws(
     client: TestClient, session: Session, settings: Settings
 ) -> None:
