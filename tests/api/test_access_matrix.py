@@ -174,7 +174,7 @@ def test_openapi_documents_auth_errors(client: TestClient) -> None:
 
 
 def _call(client: TestClient, method: str, path: str, headers: dict[str, str]) -> int:
-    url = path.replace("{code}", "no_such_code")
+    url = path.replace("{code}", "no_such_code").replace("{step}", "hire")
     for name in (
         "seeker_id",
         "employer_id",

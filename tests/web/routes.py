@@ -86,10 +86,7 @@ PAGE_ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/manage/accounts/employer"): frozenset({A}),
     ("GET", "/employer/referrals"): frozenset({E}),
     ("GET", "/employer/referrals/{referral_id}"): frozenset({E}),
-    ("POST", "/employer/referrals/{referral_id}/interview"): frozenset({E}),
-    ("POST", "/employer/referrals/{referral_id}/hire"): frozenset({E}),
-    ("POST", "/employer/referrals/{referral_id}/not-hired"): frozenset({E}),
-    ("POST", "/employer/referrals/{referral_id}/retained"): frozenset({E}),
+    ("POST", "/employer/referrals/{referral_id}/{step}"): frozenset({E}),  # interview, hire, …
     ("GET", "/checks"): frozenset({C, V}),
     ("GET", "/checks/postings/{posting_id}/new"): frozenset({C, V}),
     ("POST", "/checks/postings/{posting_id}/new"): frozenset({C, V}),
