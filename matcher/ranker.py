@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from matcher.batch import approx_km, group_starts, haversine_pairs, pair_dots
+from matcher.batch import group_starts, haversine_pairs, pair_dots, pools
 from matcher.constraints import violations
 from matcher.encoders import FloatArray, TextEncoder
 from matcher.errors import MatcherError, NotFittedError
@@ -984,30 +984,6 @@ class Ranker:
             lex_ok=np.array([q.lex_ok for q in queries], dtype=bool),
         )
 
-    def _strict_pairs(
-        self, bq: _BlockQueries, rows: IntArray, slots: IntArray, approx: bool = False
-    ) -> BoolArray:
-        """Essential needs offered and commute limit kept, per (row, slot) pair: (P,) bool.
-
-        ``approx`` measures distance on the equirectangular plane (for estimates only).
-        """
-        ok = np.ones(rows.size, dtype=bool)
-        level = self._offer_levels()
-        for j in range(bq.ess.shape[1]):
-            code = bq.ess[rows, j]
-            has = code >= 0
-            if has.any():
-                ok &= ~has | (level[slots, np.maximum(code, 0)] > 0)
-        lim = bq.limit[rows]
-        idx = np.flatnonzero(~np.isnan(lim) & ok)
-        if idx.size:
-            r, s = rows[idx], slots[idx]
-            measure = approx_km if approx else haversine_pairs
-            dist = measure(bq.lat[r], bq.lon[r], self._lat[s], self._lon[s])
-            far = (dist > lim[idx]) & (self._mode[s] != MODES.index("remote"))
-            ok[idx[far]] = False
-        return ok
-
     def _pools(
         self,
         queries: Sequence[_Query],
@@ -1018,12 +994,13 @@ class Ranker:
     ) -> tuple[IntArray, IntArray]:
         """(rows, slots) of every seeker's pool, grouped by row: the same sets as ``_pool``.
 
-        A threshold per seeker is set on a strided sample of feasible postings so that about
-        1.5 x ``candidates`` feasible ones score above it; one comparison over the block
-        finds them. A seeker with fewer above it takes ``_pool``'s widening search instead.
+        One compiled pass per seeker over its block row (``matcher.batch.pools``, seekers
+        spread over the cores): a threshold on a strided sample of feasible postings so that
+        about 1.5 x ``candidates`` feasible ones score above it, one scan keeping the feasible
+        postings above it (all feasible ones when fewer than ``candidates`` are), their top
+        ``candidates``.
         """
-        b, n = block.shape
-        want = self.candidates
+        b = block.shape[0]
         kinds: dict[tuple[frozenset[str], str], int] = {}
         kind = np.zeros(b, dtype=np.int64)
         n_base = np.zeros(b, dtype=np.int64)
@@ -1036,74 +1013,23 @@ class Ranker:
                 kinds[key] = len(kinds)
                 bases.append(base)
             kind[i] = kinds[key]
-        base_mat = np.stack(bases)
-        thr = np.full(b, -np.inf, dtype=np.float32)
-        big = np.flatnonzero(n_base > want)
-        if big.size:
-            step = max(1, n // 4096)
-            cols = np.arange(0, n, step)
-            m = cols.size
-            ok = base_mat[:, ::step][kind[big]]
-            ok &= self._strict_pairs(
-                bq, np.repeat(big, m), np.tile(cols, big.size), approx=True
-            ).reshape(big.size, m)
-            sample = np.where(ok, block[:, ::step][big], np.float32(-np.inf))
-            rank = min(m - 1, int(want / step * 1.5) + 2)
-            thr[big] = np.partition(sample, m - 1 - rank, axis=1)[:, m - 1 - rank]
-        rows, slots = self._above(block, thr, kind, base_mat)
-        keep = self._strict_pairs(bq, rows, slots)
-        rows, slots = rows[keep], slots[keep]
-        scores = block[rows, slots]
-        starts = group_starts(rows, b)
-        picked: list[IntArray] = []
-        for i in range(b):
-            lo, hi = int(starts[i]), int(starts[i + 1])
-            if hi - lo > want:
-                picked.append(slots[lo:hi][np.argpartition(-scores[lo:hi], want - 1)[:want]])
-            elif hi - lo == want or thr[i] == -np.inf:
-                picked.append(slots[lo:hi])
-            else:  # too few feasible above the estimate: the exact widening search
-                picked.append(self._pool(queries[i].seeker, block[i], bases[kind[i]], n_base[i]))
-        sizes = np.array([p.size for p in picked], dtype=np.int64)
-        out_rows: IntArray = np.repeat(np.arange(b, dtype=np.int64), sizes)
-        out_slots: IntArray = (
-            np.concatenate(picked).astype(np.int64) if picked else np.zeros(0, dtype=np.int64)
+        n = self._n
+        return pools(
+            block,
+            np.stack(bases),
+            kind,
+            n_base,
+            bq.ess,
+            self._offer_levels(),
+            bq.limit,
+            bq.lat,
+            bq.lon,
+            self._lat[:n],
+            self._lon[:n],
+            self._mode[:n],
+            MODES.index("remote"),
+            self.candidates,
         )
-        return out_rows, out_slots
-
-    @staticmethod
-    def _above(
-        block: FloatArray, thr: npt.NDArray[np.float32], kind: IntArray, base_mat: BoolArray
-    ) -> tuple[IntArray, IntArray]:
-        """(rows, slots) of base postings scoring at least the row's threshold, by row then slot.
-
-        Rows without a threshold (few feasible postings, e.g. a digest's new postings only)
-        take their kind's base postings directly rather than comparing the whole row.
-        """
-        finite = np.isfinite(thr)
-        parts_r: list[IntArray] = []
-        parts_s: list[IntArray] = []
-        if finite.all():
-            rows, slots = np.nonzero(block >= thr[:, None])
-            keep = base_mat[kind[rows], slots]
-            return rows[keep], slots[keep]
-        fr = np.flatnonzero(finite)
-        if fr.size:
-            r, c = np.nonzero(block[fr] >= thr[fr, None])
-            r = fr[r]
-            keep = base_mat[kind[r], c]
-            parts_r.append(r[keep])
-            parts_s.append(c[keep])
-        open_rows = np.flatnonzero(~finite)
-        for k in np.unique(kind[open_rows]).tolist():
-            members = open_rows[kind[open_rows] == k]
-            cols = np.flatnonzero(base_mat[k])
-            parts_r.append(np.repeat(members, cols.size))
-            parts_s.append(np.tile(cols, members.size))
-        rows = np.concatenate(parts_r).astype(np.int64)
-        slots = np.concatenate(parts_s).astype(np.int64)
-        order = np.lexsort((slots, rows))
-        return rows[order], slots[order]
 
     def _pair_lexical(self, rows: IntArray, slots: IntArray, lex_q: sp.csr_matrix) -> FloatArray:
         """Lexical cosine of each (row, slot) pair: (P,) in [0, 1]."""
