@@ -180,12 +180,15 @@ def _pools_kernel(
         while True:
             count = 0
             for s in range(n):
-                if row[s] >= thr and ok[s]:
-                    if _feasible(
+                if (
+                    row[s] >= thr
+                    and ok[s]
+                    and _feasible(
                         i, s, ess, level, limit, lat, lon, p_lat, p_lon, mode, remote, False
-                    ):
-                        cand[count] = s
-                        count += 1
+                    )
+                ):
+                    cand[count] = s
+                    count += 1
             if count >= want or thr == -np.inf:
                 break
             thr = -np.inf  # too few feasible above the estimate: every feasible posting
