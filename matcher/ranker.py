@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from matcher.batch import group_starts, haversine_pairs, pair_dots, pools
+from matcher.batch import group_starts, haversine_pairs, pair_dots, pools, top_pairs
 from matcher.constraints import violations
 from matcher.encoders import FloatArray, TextEncoder
 from matcher.errors import MatcherError, NotFittedError
@@ -1047,38 +1047,45 @@ class Ranker:
             out[at] = pair_dots(delta, np.arange(at.size, dtype=np.int64), rows[at], lex_q)
         return out
 
-    def _pair_skills(
-        self, queries: Sequence[_Query], rows: IntArray, slots: IntArray
-    ) -> tuple[npt.NDArray[np.float64], BoolArray]:
-        """Skill coverage per pair (NaN where the posting lists none) and the (b, skills) hits."""
+    def _skill_hits(self, queries: Sequence[_Query], rows: IntArray, slots: IntArray) -> BoolArray:
+        """(b, skills): the skills each seeker has, as far as the given pairs ask about them.
+
+        A held skill counts for every column it matches; a skill named in the seeker's text is
+        checked only for (seeker, skill) pairs that the given pairs list and that are not
+        matched already.
+        """
         hits = np.zeros((len(queries), max(1, len(self._skill_keys))), dtype=bool)
         if not self._skill_vocab:
-            return np.full(rows.size, np.nan), hits
+            return hits
         for i, q in enumerate(queries):
             for have in {_skill_key(x) for x in q.seeker.skills}:
                 hits[i, self._have_cols(have)] = True
-        req, opt = self._skill_matrices()
-        gathered = []
-        for matrix in (req, opt):
-            owner, raw, _ = gather_rows(matrix, slots)
-            gathered.append((owner, raw.astype(np.int64)))
-        # A skill named in the seeker's text: checked only for pairs not matched already.
         texts: dict[int, str] = {}
-        for owner, cols in gathered:
-            prow = rows[owner]
+        width = hits.shape[1]
+        for matrix in self._skill_matrices():
+            owner, raw, _ = gather_rows(matrix, slots)
+            prow, cols = rows[owner], raw.astype(np.int64)
             miss = np.flatnonzero(~hits[prow, cols])
             if miss.size == 0:
                 continue
-            width = hits.shape[1]
             for code in np.unique(prow[miss] * width + cols[miss]).tolist():
                 i, col = divmod(code, width)
                 if i not in texts:
                     texts[i] = _skill_key(queries[i].seeker.text[:MAX_TEXT_CHARS])
                 if in_text_key(self._skill_keys[col], texts[i]):
                     hits[i, col] = True
+        return hits
+
+    def _pair_skills(
+        self, rows: IntArray, slots: IntArray, hits: BoolArray
+    ) -> npt.NDArray[np.float64]:
+        """Skill coverage per pair (NaN where the posting lists none), given ``_skill_hits``."""
+        if not self._skill_vocab:
+            return np.full(rows.size, np.nan)
         counts = []
-        for owner, cols in gathered:
-            got = hits[rows[owner], cols].astype(np.float64)
+        for matrix in self._skill_matrices():
+            owner, raw, _ = gather_rows(matrix, slots)
+            got = hits[rows[owner], raw.astype(np.int64)].astype(np.float64)
             counts.append(
                 (
                     np.bincount(owner, weights=got, minlength=rows.size),
@@ -1093,20 +1100,19 @@ class Ranker:
         out: npt.NDArray[np.float64] = np.where(
             r_n > 0, np.where(o_n > 0, both, r), np.where(o_n > 0, o, np.nan)
         )
-        return out, hits
+        return out
 
     def _pair_side(
         self,
-        queries: Sequence[_Query],
         bq: _BlockQueries,
         rows: IntArray,
         slots: IntArray,
         now_ts: float,
-    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], BoolArray]:
-        """Side signals (6, P) in SIDE_SIGNALS order (NaN unknown), distances (P,), skill hits."""
+        hits: BoolArray,
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Side signals (6, P) in SIDE_SIGNALS order (NaN unknown) and distances (P,)."""
         side = np.full((len(SIDE_SIGNALS), rows.size), np.nan)
-        skills, hits = self._pair_skills(queries, rows, slots)
-        side[0] = skills
+        side[0] = self._pair_skills(rows, slots, hits)
         n_needs = bq.n_needs[rows]
         has_needs = n_needs > 0
         if has_needs.any():
@@ -1136,7 +1142,7 @@ class Ranker:
         sched = bq.sched[rows]
         exact = (sched < 0) | (self._sched[slots] == sched)
         side[5] = np.where(exact, 1.0, 0.75)
-        return side, dist, hits
+        return side, dist
 
     def _rank_block(
         self,
@@ -1148,7 +1154,12 @@ class Ranker:
         masks: _MaskCache,
         weights: dict[str, float],
     ) -> list[list[Match]]:
-        """Top ``k`` matches of each seeker of one block (see ``rank_many``)."""
+        """Top ``k`` matches of each seeker of one block (see ``rank_many``).
+
+        Pools, their scores and the top ``k`` of each seeker are compiled passes over the
+        block's (seeker, posting) pairs (``matcher.batch``); the channels and signals that
+        explain a match are then computed again, as arrays, for the chosen pairs only.
+        """
         b = len(queries)
         now_ts = now.timestamp()
         block = dense_q @ self._emb[: self._n].T  # (b, n)
@@ -1161,54 +1172,94 @@ class Ranker:
         l_mean = sample.mean(axis=0, dtype=np.float64)
         l_std = sample.std(axis=0, dtype=np.float64)
         bq = self._block_queries(queries)
+        d_good = bq.dense_ok & np.isfinite(d_std) & (d_std > 1e-9)
+        l_good = bq.lex_ok & np.isfinite(l_std) & (l_std > 1e-9)
         rows, slots = self._pools(queries, block, bq, now_ts, masks)
-        d = block[rows, slots]
         lex = self._pair_lexical(rows, slots, lex_q)
+        hits = self._skill_hits(queries, rows, slots)
+        pair_share = self._pair_share_table()
+        n = self._n
+        side_w = np.array([weights[name] for name in SIDE_SIGNALS])
+        top, sizes = top_pairs(
+            group_starts(rows, b),
+            slots,
+            block[rows, slots],
+            lex,
+            (
+                np.column_stack(
+                    [
+                        d_mean,
+                        np.where(d_good, d_std, 1.0),
+                        l_mean,
+                        np.where(l_good, l_std, 1.0),
+                        bq.lat,
+                        bq.lon,
+                        bq.loc_limit,
+                        bq.wage,
+                        bq.n_needs,
+                    ]
+                ),
+                np.column_stack([d_good, l_good, bq.dense_ok, bq.lex_ok]),
+                np.column_stack([bq.lang, bq.street, bq.centre, bq.sched]),
+                bq.needs,
+            ),
+            (
+                np.column_stack([self._lat[:n], self._lon[:n], self._wage[:n], self._posted[:n]]),
+                np.column_stack(
+                    [
+                        self._lang[:n],
+                        self._street_id[:n],
+                        self._centre_id[:n],
+                        self._sched[:n],
+                        self._mode[:n],
+                    ]
+                ).astype(np.int64),
+            ),
+            hits,
+            self._offer_levels(),
+            self._skill_matrices(),
+            pair_share,
+            np.array([weights["text"], *side_w]),
+            np.array(
+                [
+                    now_ts,
+                    self.freshness_half_life_days,
+                    self.weights.text_center,
+                    self.weights.text_scale,
+                    MODES.index("remote"),
+                ]
+            ),
+            k,
+        )
+        rows, slots, lex = rows[top], slots[top], lex[top]
+        d = block[rows, slots]
 
-        def z(values: FloatArray, mean: F64, std: F64, use: BoolArray) -> FloatArray:
-            good = use & np.isfinite(std) & (std > 1e-9)
+        def z(values: FloatArray, mean: F64, std: F64, good: BoolArray) -> FloatArray:
             safe = np.where(good, std, 1.0)
             out: FloatArray = np.where(good[rows], (values - mean[rows]) / safe[rows], 0.0).astype(
                 np.float32
             )
             return out
 
-        zd = z(d, d_mean, d_std, bq.dense_ok)
-        zl = z(lex, l_mean, l_std, bq.lex_ok)
-        pair_share = self._pair_share_table()
+        zd = z(d, d_mean, d_std, d_good)
+        zl = z(lex, l_mean, l_std, l_good)
         share = np.where(
             bq.dense_ok[rows],
             np.where(bq.lex_ok[rows], pair_share[bq.lang[rows], self._lang[slots]], 1.0),
             0.0,
         ).astype(np.float32)
-        fused = share * zd + (1 - share) * zl
-        text = self.weights.text_relevance(fused).astype(np.float64)
-        side, dist, hits = self._pair_side(queries, bq, rows, slots, now_ts)
-        known = ~np.isnan(side)
-        side_w = np.array([weights[name] for name in SIDE_SIGNALS])[:, None]
-        parts = np.where(known, side_w * np.nan_to_num(side), 0.0)
-        text_weight = weights["text"] + np.where(known, 0.0, side_w).sum(axis=0)
-        total = parts.sum(axis=0) + text_weight * text
-        starts = group_starts(rows, b)
-        chosen: list[IntArray] = []
-        for i in range(b):
-            lo, hi = int(starts[i]), int(starts[i + 1])
-            if hi - lo > k:
-                part = lo + np.argpartition(-total[lo:hi], k - 1)[:k]
-            else:
-                part = np.arange(lo, hi)
-            chosen.append(part[np.lexsort((slots[part], -total[part]))])
-        top = np.concatenate(chosen) if chosen else np.zeros(0, dtype=np.int64)
+        text = self.weights.text_relevance(share * zd + (1 - share) * zl).astype(np.float64)
+        side, dist = self._pair_side(bq, rows, slots, now_ts, hits)
         with _cyclic_gc_paused():
             return self._block_matches(
                 queries,
                 bq,
-                [c.size for c in chosen],
-                rows[top],
-                slots[top],
-                _PairChannels(d[top], lex[top], zd[top], zl[top], share[top], text[top]),
-                side[:, top],
-                dist[top],
+                sizes.tolist(),
+                rows,
+                slots,
+                _PairChannels(d, lex, zd, zl, share, text),
+                side,
+                dist,
                 hits,
                 weights,
             )
