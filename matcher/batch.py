@@ -137,42 +137,29 @@ def group_starts(rows: IntArray, n_rows: int) -> IntArray:
 
 @numba.njit(nogil=True, cache=True, inline="always")
 def _feasible(
-    i: Any,
-    s: Any,
-    ess: Any,
-    level: Any,
-    limit: Any,
-    lat: Any,
-    lon: Any,
-    p_lat: Any,
-    p_lon: Any,
-    mode: Any,
-    remote: Any,
-    approx: Any,
+    i: Any, s: Any, ess: Any, level: Any, geo: Any, p_geo: Any, mode: Any, remote: Any, approx: Any
 ) -> Any:  # pragma: no cover - compiled
-    """Essential needs offered and commute limit kept, for seeker row ``i`` and slot ``s``."""
+    """Essential needs offered and commute limit kept, for seeker row ``i`` and slot ``s``.
+
+    ``geo[i]``: latitude, longitude (radians), cos(latitude), then the limit as a bound on
+    the haversine term (sin^2(limit / 2R); inf without a limit) and on the squared
+    equirectangular angle ((limit / R)^2). ``p_geo[s]``: latitude, longitude (radians),
+    cos(latitude), NaN where unknown (an unknown place is kept).
+    """
     for j in range(ess.shape[1]):
         code = ess[i, j]
         if code >= 0 and level[s, code] == 0:
             return False
-    lim = limit[i]
-    if lim == lim and mode[s] != remote:  # a limit, and the posting is not remote
-        rad = np.pi / 180.0
-        if approx:
-            dy = (p_lat[s] - lat[i]) * rad
-            dx = (p_lon[s] - lon[i]) * rad * np.cos(lat[i] * rad)
-            dist = EARTH_RADIUS_KM * np.sqrt(dx * dx + dy * dy)
-        else:
-            p1 = lat[i] * rad
-            p2 = p_lat[s] * rad
-            a = (
-                np.sin((p2 - p1) / 2) ** 2
-                + np.cos(p1) * np.cos(p2) * np.sin((p_lon[s] * rad - lon[i] * rad) / 2) ** 2
-            )
-            dist = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(min(max(a, 0.0), 1.0)))
-        if dist > lim:  # an unknown place (NaN) is kept
-            return False
-    return True
+    if geo[i, 3] == np.inf or mode[s] == remote:
+        return True
+    dy = p_geo[s, 0] - geo[i, 0]
+    dl = p_geo[s, 1] - geo[i, 1]
+    if approx:
+        dx = dl * geo[i, 2]
+        return not (dx * dx + dy * dy > geo[i, 4])
+    h1 = np.sin(dy / 2)
+    h2 = np.sin(dl / 2)
+    return not (h1 * h1 + geo[i, 2] * p_geo[s, 2] * (h2 * h2) > geo[i, 3])
 
 
 @numba.njit(nogil=True, cache=True, parallel=True)
@@ -183,11 +170,8 @@ def _pools_kernel(
     n_base: Any,
     ess: Any,
     level: Any,
-    limit: Any,
-    lat: Any,
-    lon: Any,
-    p_lat: Any,
-    p_lon: Any,
+    geo: Any,
+    p_geo: Any,
     mode: Any,
     remote: Any,
     want: Any,
@@ -208,9 +192,7 @@ def _pools_kernel(
             f = 0
             for c in range(m):
                 s = c * step
-                if ok[s] and _feasible(
-                    i, s, ess, level, limit, lat, lon, p_lat, p_lon, mode, remote, True
-                ):
+                if ok[s] and _feasible(i, s, ess, level, geo, p_geo, mode, remote, True):
                     sample[f] = row[s]
                     f += 1
             rank = min(m - 1, int(want / step * 1.5) + 2)
@@ -223,9 +205,7 @@ def _pools_kernel(
                 if (
                     row[s] >= thr
                     and ok[s]
-                    and _feasible(
-                        i, s, ess, level, limit, lat, lon, p_lat, p_lon, mode, remote, False
-                    )
+                    and _feasible(i, s, ess, level, geo, p_geo, mode, remote, False)
                 ):
                     cand[count] = s
                     count += 1
@@ -284,6 +264,19 @@ def pools(
     out = np.empty((b, max(want, 0)), dtype=np.int64)
     sizes = np.zeros(b, dtype=np.int64)
     if b and n and want > 0:
+        with np.errstate(invalid="ignore"):
+            has = ~np.isnan(limit)
+            half = np.where(has, np.minimum(limit / (2 * EARTH_RADIUS_KM), np.pi / 2), 0.0)
+            geo = np.column_stack(
+                [
+                    np.radians(lat),
+                    np.radians(lon),
+                    np.cos(np.radians(lat)),
+                    np.where(has & (half < np.pi / 2), np.sin(half) ** 2, np.inf),
+                    np.where(has, (limit / EARTH_RADIUS_KM) ** 2, np.inf),
+                ]
+            )
+        p_geo = np.column_stack([np.radians(p_lat), np.radians(p_lon), np.cos(np.radians(p_lat))])
         _pools_kernel(
             block,
             base,
@@ -291,11 +284,8 @@ def pools(
             n_base,
             ess,
             level,
-            limit,
-            lat,
-            lon,
-            p_lat,
-            p_lon,
+            geo,
+            p_geo,
             mode,
             remote,
             want,

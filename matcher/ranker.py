@@ -113,6 +113,11 @@ class _MaskCache:
 
     after: float = -math.inf
     table: dict[tuple[frozenset[str], str], tuple[BoolArray, int]] = field(default_factory=dict)
+    # Per set of kinds in a block: the postings any of them could be offered and their
+    # vectors, when few enough for a narrow product (None: the whole index).
+    columns: dict[
+        frozenset[tuple[frozenset[str], str]], tuple[IntArray | None, FloatArray | None]
+    ] = field(default_factory=dict)
 
 
 def top_indices(scores: FloatArray, take: int) -> IntArray:
@@ -987,20 +992,23 @@ class Ranker:
     def _pools(
         self,
         queries: Sequence[_Query],
-        block: FloatArray,
+        dense_q: FloatArray,
         bq: _BlockQueries,
         now_ts: float,
         masks: _MaskCache,
-    ) -> tuple[IntArray, IntArray]:
-        """(rows, slots) of every seeker's pool, grouped by row: the same sets as ``_pool``.
+    ) -> tuple[IntArray, IntArray, FloatArray]:
+        """(rows, slots, dense scores) of every seeker's pool, grouped by row: the same sets
+        as ``_pool``.
 
-        One compiled pass per seeker over its block row (``matcher.batch.pools``, seekers
-        spread over the cores): a threshold on a strided sample of feasible postings so that
-        about 1.5 x ``candidates`` feasible ones score above it, one scan keeping the feasible
-        postings above it (all feasible ones when fewer than ``candidates`` are), their top
-        ``candidates``.
+        The block's dense product is taken against every indexed posting, or only against
+        the postings some seeker of the block could be offered when those are few (a
+        digest's new postings). Then one compiled pass per seeker over its row
+        (``matcher.batch.pools``, seekers spread over the cores): a threshold on a strided
+        sample of feasible postings so that about 1.5 x ``candidates`` feasible ones score
+        above it, one scan keeping the feasible postings above it (all feasible ones when
+        fewer than ``candidates`` are), their top ``candidates``.
         """
-        b = block.shape[0]
+        b = dense_q.shape[0]
         kinds: dict[tuple[frozenset[str], str], int] = {}
         kind = np.zeros(b, dtype=np.int64)
         n_base = np.zeros(b, dtype=np.int64)
@@ -1014,22 +1022,41 @@ class Ranker:
                 bases.append(base)
             kind[i] = kinds[key]
         n = self._n
-        return pools(
+        base_mat = np.stack(bases)
+        group = frozenset(kinds)
+        if group not in masks.columns:
+            union = np.flatnonzero(base_mat.any(axis=0))
+            # Narrow: a product against the few postings any of these seekers could get.
+            cols = union if union.size * 4 <= n else None
+            masks.columns[group] = (cols, None if cols is None else self._emb[cols])
+        cols, emb = masks.columns[group]
+        if cols is None:
+            block = dense_q @ self._emb[:n].T  # (b, n)
+            at: IntArray | slice = slice(0, n)
+        else:
+            assert emb is not None
+            block = dense_q @ emb.T  # (b, len(cols))
+            base_mat = base_mat[:, cols]
+            at = cols
+        rows, local = pools(
             block,
-            np.stack(bases),
+            base_mat,
             kind,
             n_base,
             bq.ess,
-            self._offer_levels(),
+            self._offer_levels()[at],
             bq.limit,
             bq.lat,
             bq.lon,
-            self._lat[:n],
-            self._lon[:n],
-            self._mode[:n],
+            self._lat[at],
+            self._lon[at],
+            self._mode[at],
             MODES.index("remote"),
             self.candidates,
         )
+        dense: FloatArray = block[rows, local]
+        slots: IntArray = local if cols is None else cols[local]
+        return rows, slots, dense
 
     def _pair_lexical(self, rows: IntArray, slots: IntArray, lex_q: sp.csr_matrix) -> FloatArray:
         """Lexical cosine of each (row, slot) pair: (P,) in [0, 1]."""
@@ -1162,7 +1189,6 @@ class Ranker:
         """
         b = len(queries)
         now_ts = now.timestamp()
-        block = dense_q @ self._emb[: self._n].T  # (b, n)
         n_alive = float(len(self._slot))
         q64 = dense_q.astype(np.float64)
         d_mean = q64 @ self._emb_sum / n_alive
@@ -1174,7 +1200,7 @@ class Ranker:
         bq = self._block_queries(queries)
         d_good = bq.dense_ok & np.isfinite(d_std) & (d_std > 1e-9)
         l_good = bq.lex_ok & np.isfinite(l_std) & (l_std > 1e-9)
-        rows, slots = self._pools(queries, block, bq, now_ts, masks)
+        rows, slots, dense = self._pools(queries, dense_q, bq, now_ts, masks)
         lex = self._pair_lexical(rows, slots, lex_q)
         hits = self._skill_hits(queries, rows, slots)
         pair_share = self._pair_share_table()
@@ -1183,7 +1209,7 @@ class Ranker:
         top, sizes = top_pairs(
             group_starts(rows, b),
             slots,
-            block[rows, slots],
+            dense,
             lex,
             (
                 np.column_stack(
@@ -1231,8 +1257,7 @@ class Ranker:
             ),
             k,
         )
-        rows, slots, lex = rows[top], slots[top], lex[top]
-        d = block[rows, slots]
+        rows, slots, lex, d = rows[top], slots[top], lex[top], dense[top]
 
         def z(values: FloatArray, mean: F64, std: F64, good: BoolArray) -> FloatArray:
             safe = np.where(good, std, 1.0)
