@@ -18,7 +18,7 @@ from matcher.batch import group_starts, haversine_pairs, pair_dots, pools, top_p
 from matcher.constraints import violations
 from matcher.encoders import FloatArray, TextEncoder
 from matcher.errors import MatcherError, NotFittedError
-from matcher.explain import Labels, build_explanation, explanation_text
+from matcher.explain import Labels, build_explanation
 from matcher.fusion import SIDE_SIGNALS, FusionWeights, combine, dense_part, zscore
 from matcher.lexical import CharTfidf
 from matcher.signals import (
@@ -1402,17 +1402,8 @@ class Ranker:
                             needs_unmet=unmet,
                             distance_km=km,
                             top_signal=top,
-                            text=explanation_text(
-                                seeker.language,
-                                matched,
-                                missing,
-                                met,
-                                arrangeable,
-                                unmet,
-                                km,
-                                top,
-                                self.labels,
-                            ),
+                            language=seeker.language,
+                            labels=self.labels,
                         ),
                     )
                 )

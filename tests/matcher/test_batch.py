@@ -90,6 +90,7 @@ def assert_same(fast: list, slow: list) -> None:  # type: ignore[type-arg]
             for key in x.contributions:
                 assert x.contributions[key] == pytest.approx(y.contributions[key], abs=1e-5)
             assert x.explanation == y.explanation
+            assert x.explanation.text == y.explanation.text
 
 
 @pytest.mark.parametrize(("seed", "candidates", "block"), [(1, 1000, 7), (2, 12, 5), (3, 40, 64)])
