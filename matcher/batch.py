@@ -17,6 +17,12 @@ from matcher.signals import (
     SAME_STREET_SCORE,
 )
 
+# Ranking runs in service threads (and digests in a worker thread beside the main one), so the
+# compiled parallel loops need a threading layer that may be entered from several threads at
+# once (TBB or OpenMP), never the workqueue fallback, which aborts on concurrent launches.
+if numba.config.THREADING_LAYER == "default":  # type: ignore[attr-defined]
+    numba.config.THREADING_LAYER = "threadsafe"  # type: ignore[attr-defined]
+
 FloatArray = npt.NDArray[np.float32]
 F64Array = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

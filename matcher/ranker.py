@@ -5,9 +5,11 @@ from __future__ import annotations
 import gc
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Self
 
 import numpy as np
@@ -86,10 +88,11 @@ def _after(posted_after: datetime | None) -> float:
 
 @contextmanager
 def _cyclic_gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many small result objects.
+    """Pause the cyclic garbage collector while ranking a batch.
 
-    The results hold no cycles; without the pause, their allocations trigger collections that
-    walk the whole heap (every indexed PostingDoc), a third of the cost of building them.
+    Ranking makes no cycles; without the pause, the allocations of its arrays and result
+    objects trigger collections that walk the whole heap (every indexed PostingDoc), a third
+    of the cost of building the results.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -786,14 +789,14 @@ class Ranker:
             return []
         if k <= 0 or not self._slot:
             return [[] for _ in seekers]
-        queries, dense_q, lex_q = self._prepare(seekers)
-        masks = _MaskCache(_after(posted_after))
-        weights = self.weights.signal_weights()
-        results: list[list[Match]] = []
-        for start in range(0, len(queries), self.block_size):
-            stop = min(start + self.block_size, len(queries))
-            results.extend(
-                self._rank_block(
+        with _cyclic_gc_paused():
+            queries, dense_q, lex_q = self._prepare(seekers)
+            masks = _MaskCache(_after(posted_after))
+            weights = self.weights.signal_weights()
+
+            def score(start: int) -> Callable[[], list[list[Match]]]:
+                stop = min(start + self.block_size, len(queries))
+                return self._rank_block(
                     queries[start:stop],
                     dense_q[start:stop],
                     lex_q[start:stop],
@@ -802,8 +805,21 @@ class Ranker:
                     masks,
                     weights,
                 )
-            )
-        return results
+
+            starts = list(range(0, len(queries), self.block_size))
+            if len(starts) == 1:
+                return score(0)()
+            # Two stages: the next block is scored (BLAS and compiled kernels, which release
+            # the GIL) in a worker thread while this one builds the last block's Match objects.
+            results: list[list[Match]] = []
+            with ThreadPoolExecutor(max_workers=1) as worker:
+                pending = worker.submit(score, starts[0])
+                for nxt in [*starts[1:], None]:
+                    build = pending.result()
+                    if nxt is not None:
+                        pending = worker.submit(score, nxt)
+                    results.extend(build())
+            return results
 
     def rank_reference(
         self,
@@ -1180,8 +1196,9 @@ class Ranker:
         now: datetime,
         masks: _MaskCache,
         weights: dict[str, float],
-    ) -> list[list[Match]]:
-        """Top ``k`` matches of each seeker of one block (see ``rank_many``).
+    ) -> Callable[[], list[list[Match]]]:
+        """Top ``k`` matches of each seeker of one block (see ``rank_many``), scored now and
+        built as ``Match`` objects when the returned function is called.
 
         Pools, their scores and the top ``k`` of each seeker are compiled passes over the
         block's (seeker, posting) pairs (``matcher.batch``); the channels and signals that
@@ -1275,19 +1292,19 @@ class Ranker:
         ).astype(np.float32)
         text = self.weights.text_relevance(share * zd + (1 - share) * zl).astype(np.float64)
         side, dist = self._pair_side(bq, rows, slots, now_ts, hits)
-        with _cyclic_gc_paused():
-            return self._block_matches(
-                queries,
-                bq,
-                sizes.tolist(),
-                rows,
-                slots,
-                _PairChannels(d, lex, zd, zl, share, text),
-                side,
-                dist,
-                hits,
-                weights,
-            )
+        return partial(
+            self._block_matches,
+            queries,
+            bq,
+            sizes.tolist(),
+            rows,
+            slots,
+            _PairChannels(d, lex, zd, zl, share, text),
+            side,
+            dist,
+            hits,
+            weights,
+        )
 
     def _pair_share_table(self) -> FloatArray:
         """Dense share ``a`` by (seeker language, posting language) index: (3, 3)."""
