@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import types
 from typing import Any
 
 import numba
@@ -26,6 +27,23 @@ if numba.config.THREADING_LAYER == "default":  # type: ignore[attr-defined]
 FloatArray = npt.NDArray[np.float32]
 F64Array = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+
+
+def _serial(kernel: Any) -> Any:
+    """The same compiled loop without threads (``prange`` runs as ``range``), cached apart.
+
+    For small inputs (one seeker's ranking): a parallel launch costs more than the work, and
+    on a busy machine it waits for a descheduled thread (milliseconds).
+    """
+    f = kernel.py_func
+    name = f"{f.__name__}_serial"
+    twin = types.FunctionType(f.__code__, f.__globals__, name, f.__defaults__, f.__closure__)
+    twin.__qualname__ = name
+    return numba.njit(nogil=True, cache=True)(twin)
+
+
+# Parallel loops are used from this many rows (seekers) or pairs on.
+PARALLEL_ROWS = 16
 
 
 def haversine_pairs(lat1: F64Array, lon1: F64Array, lat2: F64Array, lon2: F64Array) -> F64Array:
@@ -102,6 +120,9 @@ def _pair_dots_chunks(
         )
 
 
+_pair_dots_chunks_serial = _serial(_pair_dots_chunks)
+
+
 def pair_dots(
     matrix: sp.csr_matrix, slots: IntArray, rows: IntArray, queries: sp.csr_matrix
 ) -> FloatArray:
@@ -119,7 +140,8 @@ def pair_dots(
     chunks = max(1, min(numba.get_num_threads(), slots.size // 4096))
     bounds = np.linspace(0, slots.size, chunks + 1).astype(np.int64)
     scratch = np.zeros((chunks, matrix.shape[1]), dtype=np.float32)
-    _pair_dots_chunks(
+    run = _pair_dots_chunks if chunks > 1 else _pair_dots_chunks_serial
+    run(
         matrix.indptr,
         matrix.indices,
         np.asarray(matrix.data, dtype=np.float32),
@@ -240,6 +262,9 @@ def _pools_kernel(
         sizes[i] = want
 
 
+_pools_kernel_serial = _serial(_pools_kernel)
+
+
 def pools(
     block: FloatArray,
     base: npt.NDArray[np.bool_],
@@ -283,7 +308,8 @@ def pools(
                 ]
             )
         p_geo = np.column_stack([np.radians(p_lat), np.radians(p_lon), np.cos(np.radians(p_lat))])
-        _pools_kernel(
+        run = _pools_kernel if b >= PARALLEL_ROWS else _pools_kernel_serial
+        run(
             block,
             base,
             kind,
@@ -446,6 +472,9 @@ def _top_pairs_kernel(
         sizes[i] = held
 
 
+_top_pairs_kernel_serial = _serial(_top_pairs_kernel)
+
+
 def top_pairs(
     starts: IntArray,
     slots: IntArray,
@@ -475,7 +504,8 @@ def top_pairs(
         q, fq, iq, needs = seeker_cols
         p, ip = slot_cols
         req, opt = skills
-        _top_pairs_kernel(
+        run = _top_pairs_kernel if b >= PARALLEL_ROWS else _top_pairs_kernel_serial
+        run(
             starts,
             slots,
             dense,
