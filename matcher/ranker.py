@@ -794,8 +794,10 @@ class Ranker:
             masks = _MaskCache(_after(posted_after))
             weights = self.weights.signal_weights()
 
+            rows = self._block_rows(queries, moment.timestamp(), masks)
+
             def score(start: int) -> Callable[[], list[list[Match]]]:
-                stop = min(start + self.block_size, len(queries))
+                stop = min(start + rows, len(queries))
                 return self._rank_block(
                     queries[start:stop],
                     dense_q[start:stop],
@@ -806,7 +808,7 @@ class Ranker:
                     weights,
                 )
 
-            starts = list(range(0, len(queries), self.block_size))
+            starts = list(range(0, len(queries), rows))
             if len(starts) == 1:
                 return score(0)()
             # Two stages: the next block is scored (BLAS and compiled kernels, which release
@@ -820,6 +822,24 @@ class Ranker:
                         pending = worker.submit(score, nxt)
                     results.extend(build())
             return results
+
+    def _block_rows(self, queries: Sequence[_Query], now_ts: float, masks: _MaskCache) -> int:
+        """Seekers per block: ``block_size``, or more when they can only be offered a few
+        postings (a digest's new ones), keeping the block's product no larger than a full
+        one of ``block_size`` rows and leaving four blocks or more to overlap in two stages.
+        """
+        union = np.zeros(self._n, dtype=bool)
+        seen: set[tuple[frozenset[str], str]] = set()
+        for q in queries:
+            key = (frozenset(q.seeker.work_modes), q.seeker.schedule)
+            if key not in seen:
+                seen.add(key)
+                union |= self._base_mask(q.seeker, now_ts, masks)
+        cols = max(1, int(union.sum()))
+        if cols * 4 > self._n:
+            return self.block_size
+        by_size = self.block_size * self._n // cols
+        return max(self.block_size, min(by_size, -(-len(queries) // 4)))
 
     def rank_reference(
         self,
