@@ -828,6 +828,8 @@ class Ranker:
         postings (a digest's new ones), keeping the block's product no larger than a full
         one of ``block_size`` rows and leaving four blocks or more to overlap in two stages.
         """
+        if len(queries) <= self.block_size:
+            return self.block_size
         union = np.zeros(self._n, dtype=bool)
         seen: set[tuple[frozenset[str], str]] = set()
         for q in queries:
