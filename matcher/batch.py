@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import types
 from typing import Any
 
 import numba
@@ -9,11 +10,40 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from matcher.signals import EARTH_RADIUS_KM
+from matcher.signals import (
+    ARRANGEABLE_CREDIT,
+    EARTH_RADIUS_KM,
+    REQUIRED_SHARE,
+    SAME_CENTRE_SCORE,
+    SAME_STREET_SCORE,
+)
+
+# Ranking runs in service threads (and digests in a worker thread beside the main one), so the
+# compiled parallel loops need a threading layer that may be entered from several threads at
+# once (TBB or OpenMP), never the workqueue fallback, which aborts on concurrent launches.
+if numba.config.THREADING_LAYER == "default":  # type: ignore[attr-defined]
+    numba.config.THREADING_LAYER = "threadsafe"  # type: ignore[attr-defined]
 
 FloatArray = npt.NDArray[np.float32]
 F64Array = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+
+
+def _serial(kernel: Any) -> Any:
+    """The same compiled loop without threads (``prange`` runs as ``range``), cached apart.
+
+    For small inputs (one seeker's ranking): a parallel launch costs more than the work, and
+    on a busy machine it waits for a descheduled thread (milliseconds).
+    """
+    f = kernel.py_func
+    name = f"{f.__name__}_serial"
+    twin = types.FunctionType(f.__code__, f.__globals__, name, f.__defaults__, f.__closure__)
+    twin.__qualname__ = name
+    return numba.njit(nogil=True, cache=True)(twin)
+
+
+# Parallel loops are used from this many rows (seekers) or pairs on.
+PARALLEL_ROWS = 16
 
 
 def haversine_pairs(lat1: F64Array, lon1: F64Array, lat2: F64Array, lon2: F64Array) -> F64Array:
@@ -24,14 +54,6 @@ def haversine_pairs(lat1: F64Array, lon1: F64Array, lat2: F64Array, lon2: F64Arr
         + np.cos(p1) * np.cos(p2) * np.sin((np.radians(lon2) - np.radians(lon1)) / 2) ** 2
     )
     out: F64Array = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
-    return out
-
-
-def approx_km(lat1: F64Array, lon1: F64Array, lat2: F64Array, lon2: F64Array) -> F64Array:
-    """Equirectangular km (within a fraction of a percent at city scale): for estimates only."""
-    dy = np.radians(lat2 - lat1)
-    dx = np.radians(lon2 - lon1) * np.cos(np.radians(lat1))
-    out: F64Array = EARTH_RADIUS_KM * np.sqrt(dx * dx + dy * dy)
     return out
 
 
@@ -68,6 +90,39 @@ def _pair_dots_kernel(
             scratch[q_indices[j]] = 0.0
 
 
+@numba.njit(nogil=True, cache=True, parallel=True)
+def _pair_dots_chunks(
+    indptr: Any,
+    indices: Any,
+    data: Any,
+    slots: Any,
+    rows: Any,
+    q_indptr: Any,
+    q_indices: Any,
+    q_data: Any,
+    bounds: Any,
+    scratch: Any,
+    out: Any,
+) -> None:  # pragma: no cover - compiled; exercised through pair_dots
+    for c in numba.prange(bounds.size - 1):
+        lo, hi = bounds[c], bounds[c + 1]
+        _pair_dots_kernel(
+            indptr,
+            indices,
+            data,
+            slots[lo:hi],
+            rows[lo:hi],
+            q_indptr,
+            q_indices,
+            q_data,
+            scratch[c],
+            out[lo:hi],
+        )
+
+
+_pair_dots_chunks_serial = _serial(_pair_dots_chunks)
+
+
 def pair_dots(
     matrix: sp.csr_matrix, slots: IntArray, rows: IntArray, queries: sp.csr_matrix
 ) -> FloatArray:
@@ -75,14 +130,18 @@ def pair_dots(
 
     Pairs grouped by query (``rows`` sorted) are fastest; any order is correct. A compiled
     loop: each query is laid out densely once, then every stored entry of its paired posting
-    rows costs one lookup (no copy of the gathered rows). Float32 sums; for unit rows a
-    cosine in [0, 1].
+    rows costs one lookup (no copy of the gathered rows). Large inputs are cut into one
+    contiguous run of pairs per core, each with its own dense query row. Float32 sums; for
+    unit rows a cosine in [0, 1].
     """
     out = np.zeros(slots.size, dtype=np.float32)
     if slots.size == 0:
         return out
-    scratch = np.zeros(matrix.shape[1], dtype=np.float32)
-    _pair_dots_kernel(
+    chunks = max(1, min(numba.get_num_threads(), slots.size // 4096))
+    bounds = np.linspace(0, slots.size, chunks + 1).astype(np.int64)
+    scratch = np.zeros((chunks, matrix.shape[1]), dtype=np.float32)
+    run = _pair_dots_chunks if chunks > 1 else _pair_dots_chunks_serial
+    run(
         matrix.indptr,
         matrix.indices,
         np.asarray(matrix.data, dtype=np.float32),
@@ -91,6 +150,7 @@ def pair_dots(
         queries.indptr,
         queries.indices,
         np.asarray(queries.data, dtype=np.float32),
+        bounds,
         scratch,
         out,
     )
@@ -101,3 +161,374 @@ def group_starts(rows: IntArray, n_rows: int) -> IntArray:
     """Start offsets (n_rows + 1,) of each row's run in an array sorted by row."""
     out: IntArray = np.searchsorted(rows, np.arange(n_rows + 1)).astype(np.int64)
     return out
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _feasible(
+    i: Any, s: Any, ess: Any, level: Any, geo: Any, p_geo: Any, mode: Any, remote: Any, approx: Any
+) -> Any:  # pragma: no cover - compiled
+    """Essential needs offered and commute limit kept, for seeker row ``i`` and slot ``s``.
+
+    ``geo[i]``: latitude, longitude (radians), cos(latitude), then the limit as a bound on
+    the haversine term (sin^2(limit / 2R); inf without a limit) and on the squared
+    equirectangular angle ((limit / R)^2). ``p_geo[s]``: latitude, longitude (radians),
+    cos(latitude), NaN where unknown (an unknown place is kept).
+    """
+    for j in range(ess.shape[1]):
+        code = ess[i, j]
+        if code >= 0 and level[s, code] == 0:
+            return False
+    if geo[i, 3] == np.inf or mode[s] == remote:
+        return True
+    dy = p_geo[s, 0] - geo[i, 0]
+    dl = p_geo[s, 1] - geo[i, 1]
+    if approx:
+        dx = dl * geo[i, 2]
+        return not (dx * dx + dy * dy > geo[i, 4])
+    h1 = np.sin(dy / 2)
+    h2 = np.sin(dl / 2)
+    return not (h1 * h1 + geo[i, 2] * p_geo[s, 2] * (h2 * h2) > geo[i, 3])
+
+
+@numba.njit(nogil=True, cache=True, parallel=True)
+def _pools_kernel(
+    block: Any,
+    base: Any,
+    kind: Any,
+    n_base: Any,
+    ess: Any,
+    level: Any,
+    geo: Any,
+    p_geo: Any,
+    mode: Any,
+    remote: Any,
+    want: Any,
+    step: Any,
+    out: Any,
+    sizes: Any,
+) -> None:  # pragma: no cover - compiled; exercised through pools
+    b, n = block.shape
+    for i in numba.prange(b):
+        row = block[i]
+        ok = base[kind[i]]
+        thr = -np.inf
+        if n_base[i] > want:
+            # A threshold on a strided sample of feasible postings (approximate distances)
+            # so that about 1.5 x ``want`` feasible postings score above it.
+            m = (n + step - 1) // step
+            sample = np.empty(m, dtype=np.float32)
+            f = 0
+            for c in range(m):
+                s = c * step
+                if ok[s] and _feasible(i, s, ess, level, geo, p_geo, mode, remote, True):
+                    sample[f] = row[s]
+                    f += 1
+            rank = min(m - 1, int(want / step * 1.5) + 2)
+            if f > rank:
+                thr = np.partition(sample[:f], f - 1 - rank)[f - 1 - rank]
+        cand = np.empty(n, dtype=np.int64)
+        while True:
+            count = 0
+            for s in range(n):
+                if (
+                    row[s] >= thr
+                    and ok[s]
+                    and _feasible(i, s, ess, level, geo, p_geo, mode, remote, False)
+                ):
+                    cand[count] = s
+                    count += 1
+            if count >= want or thr == -np.inf:
+                break
+            thr = -np.inf  # too few feasible above the estimate: every feasible posting
+        if count <= want:
+            out[i, :count] = cand[:count]
+            sizes[i] = count
+            continue
+        scores = np.empty(count, dtype=np.float32)
+        for c in range(count):
+            scores[c] = row[cand[c]]
+        cut = np.partition(scores, count - want)[count - want]  # the want-th largest
+        t = 0
+        for c in range(count):
+            if scores[c] > cut:
+                out[i, t] = cand[c]
+                t += 1
+        for c in range(count):
+            if t == want:
+                break
+            if scores[c] == cut:
+                out[i, t] = cand[c]
+                t += 1
+        sizes[i] = want
+
+
+_pools_kernel_serial = _serial(_pools_kernel)
+
+
+def pools(
+    block: FloatArray,
+    base: npt.NDArray[np.bool_],
+    kind: IntArray,
+    n_base: IntArray,
+    ess: IntArray,
+    level: npt.NDArray[np.uint8],
+    limit: F64Array,
+    lat: F64Array,
+    lon: F64Array,
+    p_lat: F64Array,
+    p_lon: F64Array,
+    mode: npt.NDArray[np.int8],
+    remote: int,
+    want: int,
+) -> tuple[IntArray, IntArray]:
+    """(rows, slots) of each row's pool, grouped by row: its ``want`` feasible slots of the
+    highest ``block`` score (all if fewer), ties at the cut taken in slot order.
+
+    Feasible: ``base[kind[row]]`` (open, unexpired, mode, schedule, posted after), essential
+    needs offered at some level in ``level`` (``ess`` holds code columns, -1 padding) and,
+    where ``limit`` is set, the posting within it or remote (an unknown place is kept).
+    One compiled pass per row, rows spread over the cores: a threshold from a strided
+    sample of feasible postings, then one scan keeping feasible slots above it (every
+    feasible slot if fewer than ``want`` are), then the top ``want`` of those.
+    """
+    b, n = block.shape
+    out = np.empty((b, max(want, 0)), dtype=np.int64)
+    sizes = np.zeros(b, dtype=np.int64)
+    if b and n and want > 0:
+        with np.errstate(invalid="ignore"):
+            has = ~np.isnan(limit)
+            half = np.where(has, np.minimum(limit / (2 * EARTH_RADIUS_KM), np.pi / 2), 0.0)
+            geo = np.column_stack(
+                [
+                    np.radians(lat),
+                    np.radians(lon),
+                    np.cos(np.radians(lat)),
+                    np.where(has & (half < np.pi / 2), np.sin(half) ** 2, np.inf),
+                    np.where(has, (limit / EARTH_RADIUS_KM) ** 2, np.inf),
+                ]
+            )
+        p_geo = np.column_stack([np.radians(p_lat), np.radians(p_lon), np.cos(np.radians(p_lat))])
+        run = _pools_kernel if b >= PARALLEL_ROWS else _pools_kernel_serial
+        run(
+            block,
+            base,
+            kind,
+            n_base,
+            ess,
+            level,
+            geo,
+            p_geo,
+            mode,
+            remote,
+            want,
+            max(1, n // 4096),
+            out,
+            sizes,
+        )
+    rows: IntArray = np.repeat(np.arange(b, dtype=np.int64), sizes)
+    keep = np.arange(out.shape[1])[None, :] < sizes[:, None]
+    slots: IntArray = out[keep]
+    return rows, slots
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _coverage(hits: Any, i: Any, indptr: Any, indices: Any, s: Any) -> Any:
+    """(hit count, listed count) of slot ``s``'s skills among seeker row ``i``'s hits."""
+    got = 0.0
+    for j in range(indptr[s], indptr[s + 1]):
+        if hits[i, indices[j]]:
+            got += 1.0
+    return got, float(indptr[s + 1] - indptr[s])
+
+
+@numba.njit(nogil=True, cache=True, parallel=True)
+def _top_pairs_kernel(
+    starts: Any,
+    slots: Any,
+    dense: Any,
+    lex: Any,
+    q: Any,
+    fq: Any,
+    iq: Any,
+    needs: Any,
+    hits: Any,
+    p: Any,
+    ip: Any,
+    level: Any,
+    req_indptr: Any,
+    req_indices: Any,
+    opt_indptr: Any,
+    opt_indices: Any,
+    share_tab: Any,
+    w: Any,
+    consts: Any,
+    k: Any,
+    out: Any,
+    sizes: Any,
+) -> None:  # pragma: no cover - compiled; exercised through top_pairs
+    # q: (b, 9) float64 per seeker: d_mean, d_std, l_mean, l_std, lat, lon, loc_limit, wage,
+    #    n_needs. fq: (b, 4) bool: dense z usable, lexical z usable, dense_ok, lex_ok.
+    # iq: (b, 4) int64: language, street id, centre id, schedule (-1 any).
+    # p: (n, 4) float64 per slot: lat, lon, wage, posted. ip: (n, 5) int64: language,
+    #    street id, centre id, schedule, work mode.
+    # consts: now_ts, half-life days, text_center, text_scale, remote mode id.
+    now_ts, half_life = consts[0], consts[1]
+    center, scale = np.float32(consts[2]), np.float32(consts[3])
+    remote = int(consts[4])
+    rad = np.pi / 180.0
+    credit = np.array([0.0, ARRANGEABLE_CREDIT, 1.0])
+    for i in numba.prange(starts.size - 1):
+        lo, hi = starts[i], starts[i + 1]
+        best = np.empty(k, dtype=np.int64)
+        best_total = np.empty(k, dtype=np.float64)
+        held = 0
+        for t in range(lo, hi):
+            s = slots[t]
+            # text relevance: z-scored channels fused by the language pair's dense share
+            zd = np.float32(0.0)
+            if fq[i, 0]:
+                zd = np.float32((dense[t] - q[i, 0]) / q[i, 1])
+            zl = np.float32(0.0)
+            if fq[i, 1]:
+                zl = np.float32((lex[t] - q[i, 2]) / q[i, 3])
+            share = np.float32(0.0)
+            if fq[i, 2]:
+                share = share_tab[iq[i, 0], ip[s, 0]] if fq[i, 3] else np.float32(1.0)
+            fused = share * zd + (np.float32(1.0) - share) * zl
+            x = min(max((fused - center) / scale, np.float32(-30.0)), np.float32(30.0))
+            text = float(np.float32(1.0) / (np.float32(1.0) + np.exp(-x)))
+            # side signals (NaN unknown), in SIDE_SIGNALS order
+            r_hit, r_n = _coverage(hits, i, req_indptr, req_indices, s)
+            o_hit, o_n = _coverage(hits, i, opt_indptr, opt_indices, s)
+            if r_n > 0:
+                skills = (
+                    REQUIRED_SHARE * (r_hit / r_n) + (1 - REQUIRED_SHARE) * (o_hit / o_n)
+                    if o_n > 0
+                    else r_hit / r_n
+                )
+            else:
+                skills = o_hit / o_n if o_n > 0 else np.nan
+            n_needs = q[i, 8]
+            need = np.nan
+            if n_needs > 0:
+                got = 0.0
+                for j in range(needs.shape[1]):
+                    code = needs[i, j]
+                    if code >= 0:
+                        got += credit[level[s, code]]
+                need = got / max(n_needs, 1.0)
+            p1, p2 = q[i, 4] * rad, p[s, 0] * rad
+            a = (
+                np.sin((p2 - p1) / 2) ** 2
+                + np.cos(p1) * np.cos(p2) * np.sin((p[s, 1] * rad - q[i, 5] * rad) / 2) ** 2
+            )
+            dist = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(min(max(a, 0.0), 1.0)))
+            if ip[s, 4] == remote:
+                loc = 1.0
+            elif dist == dist:
+                loc = min(max(1.0 - dist / q[i, 6], 0.0), 1.0)
+            elif iq[i, 1] == ip[s, 1]:
+                loc = SAME_STREET_SCORE
+            elif iq[i, 2] == ip[s, 2]:
+                loc = SAME_CENTRE_SCORE
+            else:
+                loc = np.nan
+            expected, top = q[i, 7], p[s, 2]
+            wage = np.nan
+            if expected == expected and top == top:
+                wage = 1.0 if top >= expected else max(top / expected, 0.0) ** 2
+            fresh = np.nan
+            if p[s, 3] == p[s, 3]:
+                age = max(0.0, (now_ts - p[s, 3]) / 86400.0)
+                fresh = 0.5 ** (age / half_life)
+            fit = 1.0 if iq[i, 3] < 0 or ip[s, 3] == iq[i, 3] else 0.75
+            total = 0.0
+            text_weight = w[0]
+            for j, value in enumerate((skills, need, loc, wage, fresh, fit)):
+                if value == value:
+                    total += w[j + 1] * value
+                else:
+                    text_weight += w[j + 1]
+            total += text_weight * text
+            # keep the k best by (score desc, slot asc), sorted
+            if held == k and (
+                total < best_total[k - 1] or (total == best_total[k - 1] and s > slots[best[k - 1]])
+            ):
+                continue
+            at = held if held < k else k - 1
+            while at > 0 and (
+                best_total[at - 1] < total
+                or (best_total[at - 1] == total and slots[best[at - 1]] > s)
+            ):
+                if at < k:
+                    best[at] = best[at - 1]
+                    best_total[at] = best_total[at - 1]
+                at -= 1
+            best[at] = t
+            best_total[at] = total
+            if held < k:
+                held += 1
+        out[i, :held] = best[:held]
+        sizes[i] = held
+
+
+_top_pairs_kernel_serial = _serial(_top_pairs_kernel)
+
+
+def top_pairs(
+    starts: IntArray,
+    slots: IntArray,
+    dense: FloatArray,
+    lex: FloatArray,
+    seeker_cols: tuple[F64Array, npt.NDArray[np.bool_], IntArray, IntArray],
+    slot_cols: tuple[F64Array, IntArray],
+    hits: npt.NDArray[np.bool_],
+    level: npt.NDArray[np.uint8],
+    skills: tuple[sp.csr_matrix, sp.csr_matrix],
+    share_tab: FloatArray,
+    weights: F64Array,
+    consts: F64Array,
+    k: int,
+) -> tuple[IntArray, IntArray]:
+    """Positions of each row's ``k`` best pairs by fused score, best first (ties: lower slot).
+
+    Pairs ``starts[i]:starts[i + 1]`` belong to seeker row ``i``; ``dense`` and ``lex`` are
+    their raw cosines. The score is ``Ranker``'s: text relevance from the z-scored channels
+    and the side signals weighted, an unknown signal's weight going to text relevance. One
+    compiled pass per row, rows over the cores. Returns (positions grouped by row, sizes).
+    """
+    b = starts.size - 1
+    out = np.zeros((b, max(k, 0)), dtype=np.int64)
+    sizes = np.zeros(b, dtype=np.int64)
+    if b and k > 0 and slots.size:
+        q, fq, iq, needs = seeker_cols
+        p, ip = slot_cols
+        req, opt = skills
+        run = _top_pairs_kernel if b >= PARALLEL_ROWS else _top_pairs_kernel_serial
+        run(
+            starts,
+            slots,
+            dense,
+            lex,
+            q,
+            fq,
+            iq,
+            needs,
+            hits,
+            p,
+            ip,
+            level,
+            req.indptr.astype(np.int64),
+            req.indices.astype(np.int64),
+            opt.indptr.astype(np.int64),
+            opt.indices.astype(np.int64),
+            share_tab,
+            weights,
+            consts,
+            k,
+            out,
+            sizes,
+        )
+    keep = np.arange(out.shape[1])[None, :] < sizes[:, None]
+    picked: IntArray = out[keep]
+    return picked, sizes

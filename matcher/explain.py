@@ -104,20 +104,9 @@ def build_explanation(
     labels: Labels | None = None,
     for_employer: bool = False,
 ) -> Explanation:
-    """The structured explanation plus its sentence(s); top signal = largest share of score."""
+    """The structured explanation (its sentences are written when first read); top signal =
+    largest share of score."""
     top = max(contributions.items(), key=lambda kv: kv[1])[0] if contributions else "dense"
-    text = explanation_text(
-        language,
-        matched_skills,
-        missing_skills,
-        needs_met,
-        needs_arrangeable,
-        needs_unmet,
-        distance_km,
-        top,
-        labels,
-        for_employer,
-    )
     return Explanation(
         matched_skills=matched_skills,
         missing_skills=missing_skills,
@@ -126,5 +115,7 @@ def build_explanation(
         needs_unmet=needs_unmet,
         distance_km=distance_km,
         top_signal=top,
-        text=text,
+        language=language,
+        for_employer=for_employer,
+        labels=labels,
     )

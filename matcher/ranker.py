@@ -5,20 +5,22 @@ from __future__ import annotations
 import gc
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Self
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from matcher.batch import approx_km, group_starts, haversine_pairs, pair_dots
+from matcher.batch import group_starts, haversine_pairs, pair_dots, pools, top_pairs
 from matcher.constraints import violations
 from matcher.encoders import FloatArray, TextEncoder
 from matcher.errors import MatcherError, NotFittedError
-from matcher.explain import Labels, build_explanation, explanation_text
+from matcher.explain import Labels, build_explanation
 from matcher.fusion import SIDE_SIGNALS, FusionWeights, combine, dense_part, zscore
 from matcher.lexical import CharTfidf
 from matcher.signals import (
@@ -86,10 +88,11 @@ def _after(posted_after: datetime | None) -> float:
 
 @contextmanager
 def _cyclic_gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many small result objects.
+    """Pause the cyclic garbage collector while ranking a batch.
 
-    The results hold no cycles; without the pause, their allocations trigger collections that
-    walk the whole heap (every indexed PostingDoc), a third of the cost of building them.
+    Ranking makes no cycles; without the pause, the allocations of its arrays and result
+    objects trigger collections that walk the whole heap (every indexed PostingDoc), a third
+    of the cost of building the results.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -113,6 +116,11 @@ class _MaskCache:
 
     after: float = -math.inf
     table: dict[tuple[frozenset[str], str], tuple[BoolArray, int]] = field(default_factory=dict)
+    # Per set of kinds in a block: the postings any of them could be offered and their
+    # vectors, when few enough for a narrow product (None: the whole index).
+    columns: dict[
+        frozenset[tuple[frozenset[str], str]], tuple[IntArray | None, FloatArray | None]
+    ] = field(default_factory=dict)
 
 
 def top_indices(scores: FloatArray, take: int) -> IntArray:
@@ -781,14 +789,16 @@ class Ranker:
             return []
         if k <= 0 or not self._slot:
             return [[] for _ in seekers]
-        queries, dense_q, lex_q = self._prepare(seekers)
-        masks = _MaskCache(_after(posted_after))
-        weights = self.weights.signal_weights()
-        results: list[list[Match]] = []
-        for start in range(0, len(queries), self.block_size):
-            stop = min(start + self.block_size, len(queries))
-            results.extend(
-                self._rank_block(
+        with _cyclic_gc_paused():
+            queries, dense_q, lex_q = self._prepare(seekers)
+            masks = _MaskCache(_after(posted_after))
+            weights = self.weights.signal_weights()
+
+            rows = self._block_rows(queries, moment.timestamp(), masks)
+
+            def score(start: int) -> Callable[[], list[list[Match]]]:
+                stop = min(start + rows, len(queries))
+                return self._rank_block(
                     queries[start:stop],
                     dense_q[start:stop],
                     lex_q[start:stop],
@@ -797,8 +807,41 @@ class Ranker:
                     masks,
                     weights,
                 )
-            )
-        return results
+
+            starts = list(range(0, len(queries), rows))
+            if len(starts) == 1:
+                return score(0)()
+            # Two stages: the next block is scored (BLAS and compiled kernels, which release
+            # the GIL) in a worker thread while this one builds the last block's Match objects.
+            results: list[list[Match]] = []
+            with ThreadPoolExecutor(max_workers=1) as worker:
+                pending = worker.submit(score, starts[0])
+                for nxt in [*starts[1:], None]:
+                    build = pending.result()
+                    if nxt is not None:
+                        pending = worker.submit(score, nxt)
+                    results.extend(build())
+            return results
+
+    def _block_rows(self, queries: Sequence[_Query], now_ts: float, masks: _MaskCache) -> int:
+        """Seekers per block: ``block_size``, or more when they can only be offered a few
+        postings (a digest's new ones), keeping the block's product no larger than a full
+        one of ``block_size`` rows and leaving four blocks or more to overlap in two stages.
+        """
+        if len(queries) <= self.block_size:
+            return self.block_size
+        union = np.zeros(self._n, dtype=bool)
+        seen: set[tuple[frozenset[str], str]] = set()
+        for q in queries:
+            key = (frozenset(q.seeker.work_modes), q.seeker.schedule)
+            if key not in seen:
+                seen.add(key)
+                union |= self._base_mask(q.seeker, now_ts, masks)
+        cols = max(1, int(union.sum()))
+        if cols * 4 > self._n:
+            return self.block_size
+        by_size = self.block_size * self._n // cols
+        return max(self.block_size, min(by_size, -(-len(queries) // 4)))
 
     def rank_reference(
         self,
@@ -984,46 +1027,26 @@ class Ranker:
             lex_ok=np.array([q.lex_ok for q in queries], dtype=bool),
         )
 
-    def _strict_pairs(
-        self, bq: _BlockQueries, rows: IntArray, slots: IntArray, approx: bool = False
-    ) -> BoolArray:
-        """Essential needs offered and commute limit kept, per (row, slot) pair: (P,) bool.
-
-        ``approx`` measures distance on the equirectangular plane (for estimates only).
-        """
-        ok = np.ones(rows.size, dtype=bool)
-        level = self._offer_levels()
-        for j in range(bq.ess.shape[1]):
-            code = bq.ess[rows, j]
-            has = code >= 0
-            if has.any():
-                ok &= ~has | (level[slots, np.maximum(code, 0)] > 0)
-        lim = bq.limit[rows]
-        idx = np.flatnonzero(~np.isnan(lim) & ok)
-        if idx.size:
-            r, s = rows[idx], slots[idx]
-            measure = approx_km if approx else haversine_pairs
-            dist = measure(bq.lat[r], bq.lon[r], self._lat[s], self._lon[s])
-            far = (dist > lim[idx]) & (self._mode[s] != MODES.index("remote"))
-            ok[idx[far]] = False
-        return ok
-
     def _pools(
         self,
         queries: Sequence[_Query],
-        block: FloatArray,
+        dense_q: FloatArray,
         bq: _BlockQueries,
         now_ts: float,
         masks: _MaskCache,
-    ) -> tuple[IntArray, IntArray]:
-        """(rows, slots) of every seeker's pool, grouped by row: the same sets as ``_pool``.
+    ) -> tuple[IntArray, IntArray, FloatArray]:
+        """(rows, slots, dense scores) of every seeker's pool, grouped by row: the same sets
+        as ``_pool``.
 
-        A threshold per seeker is set on a strided sample of feasible postings so that about
-        1.5 x ``candidates`` feasible ones score above it; one comparison over the block
-        finds them. A seeker with fewer above it takes ``_pool``'s widening search instead.
+        The block's dense product is taken against every indexed posting, or only against
+        the postings some seeker of the block could be offered when those are few (a
+        digest's new postings). Then one compiled pass per seeker over its row
+        (``matcher.batch.pools``, seekers spread over the cores): a threshold on a strided
+        sample of feasible postings so that about 1.5 x ``candidates`` feasible ones score
+        above it, one scan keeping the feasible postings above it (all feasible ones when
+        fewer than ``candidates`` are), their top ``candidates``.
         """
-        b, n = block.shape
-        want = self.candidates
+        b = dense_q.shape[0]
         kinds: dict[tuple[frozenset[str], str], int] = {}
         kind = np.zeros(b, dtype=np.int64)
         n_base = np.zeros(b, dtype=np.int64)
@@ -1036,74 +1059,42 @@ class Ranker:
                 kinds[key] = len(kinds)
                 bases.append(base)
             kind[i] = kinds[key]
+        n = self._n
         base_mat = np.stack(bases)
-        thr = np.full(b, -np.inf, dtype=np.float32)
-        big = np.flatnonzero(n_base > want)
-        if big.size:
-            step = max(1, n // 4096)
-            cols = np.arange(0, n, step)
-            m = cols.size
-            ok = base_mat[:, ::step][kind[big]]
-            ok &= self._strict_pairs(
-                bq, np.repeat(big, m), np.tile(cols, big.size), approx=True
-            ).reshape(big.size, m)
-            sample = np.where(ok, block[:, ::step][big], np.float32(-np.inf))
-            rank = min(m - 1, int(want / step * 1.5) + 2)
-            thr[big] = np.partition(sample, m - 1 - rank, axis=1)[:, m - 1 - rank]
-        rows, slots = self._above(block, thr, kind, base_mat)
-        keep = self._strict_pairs(bq, rows, slots)
-        rows, slots = rows[keep], slots[keep]
-        scores = block[rows, slots]
-        starts = group_starts(rows, b)
-        picked: list[IntArray] = []
-        for i in range(b):
-            lo, hi = int(starts[i]), int(starts[i + 1])
-            if hi - lo > want:
-                picked.append(slots[lo:hi][np.argpartition(-scores[lo:hi], want - 1)[:want]])
-            elif hi - lo == want or thr[i] == -np.inf:
-                picked.append(slots[lo:hi])
-            else:  # too few feasible above the estimate: the exact widening search
-                picked.append(self._pool(queries[i].seeker, block[i], bases[kind[i]], n_base[i]))
-        sizes = np.array([p.size for p in picked], dtype=np.int64)
-        out_rows: IntArray = np.repeat(np.arange(b, dtype=np.int64), sizes)
-        out_slots: IntArray = (
-            np.concatenate(picked).astype(np.int64) if picked else np.zeros(0, dtype=np.int64)
+        group = frozenset(kinds)
+        if group not in masks.columns:
+            union = np.flatnonzero(base_mat.any(axis=0))
+            # Narrow: a product against the few postings any of these seekers could get.
+            cols = union if union.size * 4 <= n else None
+            masks.columns[group] = (cols, None if cols is None else self._emb[cols])
+        cols, emb = masks.columns[group]
+        if cols is None:
+            block = dense_q @ self._emb[:n].T  # (b, n)
+            at: IntArray | slice = slice(0, n)
+        else:
+            assert emb is not None
+            block = dense_q @ emb.T  # (b, len(cols))
+            base_mat = base_mat[:, cols]
+            at = cols
+        rows, local = pools(
+            block,
+            base_mat,
+            kind,
+            n_base,
+            bq.ess,
+            self._offer_levels()[at],
+            bq.limit,
+            bq.lat,
+            bq.lon,
+            self._lat[at],
+            self._lon[at],
+            self._mode[at],
+            MODES.index("remote"),
+            self.candidates,
         )
-        return out_rows, out_slots
-
-    @staticmethod
-    def _above(
-        block: FloatArray, thr: npt.NDArray[np.float32], kind: IntArray, base_mat: BoolArray
-    ) -> tuple[IntArray, IntArray]:
-        """(rows, slots) of base postings scoring at least the row's threshold, by row then slot.
-
-        Rows without a threshold (few feasible postings, e.g. a digest's new postings only)
-        take their kind's base postings directly rather than comparing the whole row.
-        """
-        finite = np.isfinite(thr)
-        parts_r: list[IntArray] = []
-        parts_s: list[IntArray] = []
-        if finite.all():
-            rows, slots = np.nonzero(block >= thr[:, None])
-            keep = base_mat[kind[rows], slots]
-            return rows[keep], slots[keep]
-        fr = np.flatnonzero(finite)
-        if fr.size:
-            r, c = np.nonzero(block[fr] >= thr[fr, None])
-            r = fr[r]
-            keep = base_mat[kind[r], c]
-            parts_r.append(r[keep])
-            parts_s.append(c[keep])
-        open_rows = np.flatnonzero(~finite)
-        for k in np.unique(kind[open_rows]).tolist():
-            members = open_rows[kind[open_rows] == k]
-            cols = np.flatnonzero(base_mat[k])
-            parts_r.append(np.repeat(members, cols.size))
-            parts_s.append(np.tile(cols, members.size))
-        rows = np.concatenate(parts_r).astype(np.int64)
-        slots = np.concatenate(parts_s).astype(np.int64)
-        order = np.lexsort((slots, rows))
-        return rows[order], slots[order]
+        dense: FloatArray = block[rows, local]
+        slots: IntArray = local if cols is None else cols[local]
+        return rows, slots, dense
 
     def _pair_lexical(self, rows: IntArray, slots: IntArray, lex_q: sp.csr_matrix) -> FloatArray:
         """Lexical cosine of each (row, slot) pair: (P,) in [0, 1]."""
@@ -1121,38 +1112,45 @@ class Ranker:
             out[at] = pair_dots(delta, np.arange(at.size, dtype=np.int64), rows[at], lex_q)
         return out
 
-    def _pair_skills(
-        self, queries: Sequence[_Query], rows: IntArray, slots: IntArray
-    ) -> tuple[npt.NDArray[np.float64], BoolArray]:
-        """Skill coverage per pair (NaN where the posting lists none) and the (b, skills) hits."""
+    def _skill_hits(self, queries: Sequence[_Query], rows: IntArray, slots: IntArray) -> BoolArray:
+        """(b, skills): the skills each seeker has, as far as the given pairs ask about them.
+
+        A held skill counts for every column it matches; a skill named in the seeker's text is
+        checked only for (seeker, skill) pairs that the given pairs list and that are not
+        matched already.
+        """
         hits = np.zeros((len(queries), max(1, len(self._skill_keys))), dtype=bool)
         if not self._skill_vocab:
-            return np.full(rows.size, np.nan), hits
+            return hits
         for i, q in enumerate(queries):
             for have in {_skill_key(x) for x in q.seeker.skills}:
                 hits[i, self._have_cols(have)] = True
-        req, opt = self._skill_matrices()
-        gathered = []
-        for matrix in (req, opt):
-            owner, raw, _ = gather_rows(matrix, slots)
-            gathered.append((owner, raw.astype(np.int64)))
-        # A skill named in the seeker's text: checked only for pairs not matched already.
         texts: dict[int, str] = {}
-        for owner, cols in gathered:
-            prow = rows[owner]
+        width = hits.shape[1]
+        for matrix in self._skill_matrices():
+            owner, raw, _ = gather_rows(matrix, slots)
+            prow, cols = rows[owner], raw.astype(np.int64)
             miss = np.flatnonzero(~hits[prow, cols])
             if miss.size == 0:
                 continue
-            width = hits.shape[1]
             for code in np.unique(prow[miss] * width + cols[miss]).tolist():
                 i, col = divmod(code, width)
                 if i not in texts:
                     texts[i] = _skill_key(queries[i].seeker.text[:MAX_TEXT_CHARS])
                 if in_text_key(self._skill_keys[col], texts[i]):
                     hits[i, col] = True
+        return hits
+
+    def _pair_skills(
+        self, rows: IntArray, slots: IntArray, hits: BoolArray
+    ) -> npt.NDArray[np.float64]:
+        """Skill coverage per pair (NaN where the posting lists none), given ``_skill_hits``."""
+        if not self._skill_vocab:
+            return np.full(rows.size, np.nan)
         counts = []
-        for owner, cols in gathered:
-            got = hits[rows[owner], cols].astype(np.float64)
+        for matrix in self._skill_matrices():
+            owner, raw, _ = gather_rows(matrix, slots)
+            got = hits[rows[owner], raw.astype(np.int64)].astype(np.float64)
             counts.append(
                 (
                     np.bincount(owner, weights=got, minlength=rows.size),
@@ -1167,20 +1165,19 @@ class Ranker:
         out: npt.NDArray[np.float64] = np.where(
             r_n > 0, np.where(o_n > 0, both, r), np.where(o_n > 0, o, np.nan)
         )
-        return out, hits
+        return out
 
     def _pair_side(
         self,
-        queries: Sequence[_Query],
         bq: _BlockQueries,
         rows: IntArray,
         slots: IntArray,
         now_ts: float,
-    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], BoolArray]:
-        """Side signals (6, P) in SIDE_SIGNALS order (NaN unknown), distances (P,), skill hits."""
+        hits: BoolArray,
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Side signals (6, P) in SIDE_SIGNALS order (NaN unknown) and distances (P,)."""
         side = np.full((len(SIDE_SIGNALS), rows.size), np.nan)
-        skills, hits = self._pair_skills(queries, rows, slots)
-        side[0] = skills
+        side[0] = self._pair_skills(rows, slots, hits)
         n_needs = bq.n_needs[rows]
         has_needs = n_needs > 0
         if has_needs.any():
@@ -1210,7 +1207,7 @@ class Ranker:
         sched = bq.sched[rows]
         exact = (sched < 0) | (self._sched[slots] == sched)
         side[5] = np.where(exact, 1.0, 0.75)
-        return side, dist, hits
+        return side, dist
 
     def _rank_block(
         self,
@@ -1221,11 +1218,16 @@ class Ranker:
         now: datetime,
         masks: _MaskCache,
         weights: dict[str, float],
-    ) -> list[list[Match]]:
-        """Top ``k`` matches of each seeker of one block (see ``rank_many``)."""
+    ) -> Callable[[], list[list[Match]]]:
+        """Top ``k`` matches of each seeker of one block (see ``rank_many``), scored now and
+        built as ``Match`` objects when the returned function is called.
+
+        Pools, their scores and the top ``k`` of each seeker are compiled passes over the
+        block's (seeker, posting) pairs (``matcher.batch``); the channels and signals that
+        explain a match are then computed again, as arrays, for the chosen pairs only.
+        """
         b = len(queries)
         now_ts = now.timestamp()
-        block = dense_q @ self._emb[: self._n].T  # (b, n)
         n_alive = float(len(self._slot))
         q64 = dense_q.astype(np.float64)
         d_mean = q64 @ self._emb_sum / n_alive
@@ -1235,57 +1237,96 @@ class Ranker:
         l_mean = sample.mean(axis=0, dtype=np.float64)
         l_std = sample.std(axis=0, dtype=np.float64)
         bq = self._block_queries(queries)
-        rows, slots = self._pools(queries, block, bq, now_ts, masks)
-        d = block[rows, slots]
+        d_good = bq.dense_ok & np.isfinite(d_std) & (d_std > 1e-9)
+        l_good = bq.lex_ok & np.isfinite(l_std) & (l_std > 1e-9)
+        rows, slots, dense = self._pools(queries, dense_q, bq, now_ts, masks)
         lex = self._pair_lexical(rows, slots, lex_q)
+        hits = self._skill_hits(queries, rows, slots)
+        pair_share = self._pair_share_table()
+        n = self._n
+        side_w = np.array([weights[name] for name in SIDE_SIGNALS])
+        top, sizes = top_pairs(
+            group_starts(rows, b),
+            slots,
+            dense,
+            lex,
+            (
+                np.column_stack(
+                    [
+                        d_mean,
+                        np.where(d_good, d_std, 1.0),
+                        l_mean,
+                        np.where(l_good, l_std, 1.0),
+                        bq.lat,
+                        bq.lon,
+                        bq.loc_limit,
+                        bq.wage,
+                        bq.n_needs,
+                    ]
+                ),
+                np.column_stack([d_good, l_good, bq.dense_ok, bq.lex_ok]),
+                np.column_stack([bq.lang, bq.street, bq.centre, bq.sched]),
+                bq.needs,
+            ),
+            (
+                np.column_stack([self._lat[:n], self._lon[:n], self._wage[:n], self._posted[:n]]),
+                np.column_stack(
+                    [
+                        self._lang[:n],
+                        self._street_id[:n],
+                        self._centre_id[:n],
+                        self._sched[:n],
+                        self._mode[:n],
+                    ]
+                ).astype(np.int64),
+            ),
+            hits,
+            self._offer_levels(),
+            self._skill_matrices(),
+            pair_share,
+            np.array([weights["text"], *side_w]),
+            np.array(
+                [
+                    now_ts,
+                    self.freshness_half_life_days,
+                    self.weights.text_center,
+                    self.weights.text_scale,
+                    MODES.index("remote"),
+                ]
+            ),
+            k,
+        )
+        rows, slots, lex, d = rows[top], slots[top], lex[top], dense[top]
 
-        def z(values: FloatArray, mean: F64, std: F64, use: BoolArray) -> FloatArray:
-            good = use & np.isfinite(std) & (std > 1e-9)
+        def z(values: FloatArray, mean: F64, std: F64, good: BoolArray) -> FloatArray:
             safe = np.where(good, std, 1.0)
             out: FloatArray = np.where(good[rows], (values - mean[rows]) / safe[rows], 0.0).astype(
                 np.float32
             )
             return out
 
-        zd = z(d, d_mean, d_std, bq.dense_ok)
-        zl = z(lex, l_mean, l_std, bq.lex_ok)
-        pair_share = self._pair_share_table()
+        zd = z(d, d_mean, d_std, d_good)
+        zl = z(lex, l_mean, l_std, l_good)
         share = np.where(
             bq.dense_ok[rows],
             np.where(bq.lex_ok[rows], pair_share[bq.lang[rows], self._lang[slots]], 1.0),
             0.0,
         ).astype(np.float32)
-        fused = share * zd + (1 - share) * zl
-        text = self.weights.text_relevance(fused).astype(np.float64)
-        side, dist, hits = self._pair_side(queries, bq, rows, slots, now_ts)
-        known = ~np.isnan(side)
-        side_w = np.array([weights[name] for name in SIDE_SIGNALS])[:, None]
-        parts = np.where(known, side_w * np.nan_to_num(side), 0.0)
-        text_weight = weights["text"] + np.where(known, 0.0, side_w).sum(axis=0)
-        total = parts.sum(axis=0) + text_weight * text
-        starts = group_starts(rows, b)
-        chosen: list[IntArray] = []
-        for i in range(b):
-            lo, hi = int(starts[i]), int(starts[i + 1])
-            if hi - lo > k:
-                part = lo + np.argpartition(-total[lo:hi], k - 1)[:k]
-            else:
-                part = np.arange(lo, hi)
-            chosen.append(part[np.lexsort((slots[part], -total[part]))])
-        top = np.concatenate(chosen) if chosen else np.zeros(0, dtype=np.int64)
-        with _cyclic_gc_paused():
-            return self._block_matches(
-                queries,
-                bq,
-                [c.size for c in chosen],
-                rows[top],
-                slots[top],
-                _PairChannels(d[top], lex[top], zd[top], zl[top], share[top], text[top]),
-                side[:, top],
-                dist[top],
-                hits,
-                weights,
-            )
+        text = self.weights.text_relevance(share * zd + (1 - share) * zl).astype(np.float64)
+        side, dist = self._pair_side(bq, rows, slots, now_ts, hits)
+        return partial(
+            self._block_matches,
+            queries,
+            bq,
+            sizes.tolist(),
+            rows,
+            slots,
+            _PairChannels(d, lex, zd, zl, share, text),
+            side,
+            dist,
+            hits,
+            weights,
+        )
 
     def _pair_share_table(self) -> FloatArray:
         """Dense share ``a`` by (seeker language, posting language) index: (3, 3)."""
@@ -1400,17 +1441,8 @@ class Ranker:
                             needs_unmet=unmet,
                             distance_km=km,
                             top_signal=top,
-                            text=explanation_text(
-                                seeker.language,
-                                matched,
-                                missing,
-                                met,
-                                arrangeable,
-                                unmet,
-                                km,
-                                top,
-                                self.labels,
-                            ),
+                            language=seeker.language,
+                            labels=self.labels,
                         ),
                     )
                 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -83,7 +84,12 @@ class PostingDoc:
 
 @dataclass(frozen=True, slots=True)
 class Explanation:
-    """Why a result matched; ``text`` is plain language in the reader's language."""
+    """Why a result matched; ``text`` is plain language in ``language`` (the reader's).
+
+    ``text`` is written from the other fields (and ``labels``, the names of accommodation
+    codes) when it is first read, then kept: ranking builds an explanation for every match
+    it returns, and most are never shown.
+    """
 
     matched_skills: list[str]
     missing_skills: list[str]
@@ -92,7 +98,31 @@ class Explanation:
     needs_unmet: list[str]
     distance_km: float | None
     top_signal: str
-    text: str
+    language: Language = "zh"
+    for_employer: bool = False
+    labels: Mapping[str, Mapping[str, str]] | None = field(default=None, compare=False, repr=False)
+    _text: str | None = field(default=None, init=False, compare=False, repr=False)
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            from matcher.explain import explanation_text  # explain imports this module
+
+            text = explanation_text(
+                self.language,
+                self.matched_skills,
+                self.missing_skills,
+                self.needs_met,
+                self.needs_arrangeable,
+                self.needs_unmet,
+                self.distance_km,
+                self.top_signal,
+                self.labels,
+                self.for_employer,
+            )
+            object.__setattr__(self, "_text", text)  # a cache, not a change of value
+            return text
+        return self._text
 
 
 @dataclass(frozen=True, slots=True)
