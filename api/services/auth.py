@@ -13,6 +13,7 @@ from api.security import (
     decode_token,
     encode_token,
     hash_password,
+    needs_rehash,
     new_session_id,
     password_problem,
     verify_password,
@@ -145,6 +146,10 @@ def login(
         found = reader.exec(select(Account).where(Account.email == email)).first()
         checked_hash = found.password_hash if found else None
     ok = verify_password(checked_hash, password)
+    # A hash made with older parameters is replaced now that the password is known (hashed
+    # here, before the transaction begins, for the same reason as above).
+    stale = ok and checked_hash is not None and needs_rehash(checked_hash)
+    rehashed = hash_password(password) if stale else None
     account = session.exec(select(Account).where(Account.email == email)).first()
     if (
         account is None
@@ -163,6 +168,9 @@ def login(
         )
         raise LoginFailed("wrong email or password")
     session.execute(delete(LoginAttempt).where(col(LoginAttempt.email) == email))
+    if rehashed is not None:
+        account.password_hash = rehashed  # password_changed_at stays: no session ends
+        session.add(account)
     return open_session(session, settings, account, now=now)
 
 
