@@ -158,16 +158,13 @@ def postings_to_public(session: Session, postings: list[Posting]) -> list[Postin
         ).all()
     }
     # Plain columns, not ORM objects: a posting may offer dozens of accommodations.
-    offers = labelled_codes(
-        session,
-        session.exec(
-            select(
-                col(PostingOffer.posting_id), col(PostingOffer.code), col(PostingOffer.availability)
-            ).where(col(PostingOffer.posting_id).in_(ids))
-        ).all(),
-        "availability",
-    )
-    states = feature_states(session, [i or 0 for i in ids], utcnow())
+    offer_rows = session.exec(
+        select(
+            col(PostingOffer.posting_id), col(PostingOffer.code), col(PostingOffer.availability)
+        ).where(col(PostingOffer.posting_id).in_(ids))
+    ).all()
+    offers = labelled_codes(session, offer_rows, "availability")
+    states = feature_states(session, [i or 0 for i in ids], utcnow(), offers=offer_rows)
     for posting_id, posting_offers in offers.items():
         for offer in posting_offers:
             state = states.get(posting_id or 0, {}).get(offer["code"])

@@ -6,7 +6,7 @@ is verified; confirmed but expired is a claim again; not found or only partly th
 disputed until a newer check confirms it or the employer withdraws the claim.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -78,24 +78,34 @@ def status_of(
 
 
 def feature_states(
-    session: Session, posting_ids: Iterable[int], now: datetime
+    session: Session,
+    posting_ids: Iterable[int],
+    now: datetime,
+    offers: Sequence[tuple[int, str, OfferAvailability]] | None = None,
 ) -> dict[int, dict[str, FeatureStatus]]:
-    """Per posting, each claimed feature (offer) with its state at `now`."""
+    """Per posting, each claimed feature (offer) with its state at `now`. `offers`, when the
+    caller has already read them, are the postings' (posting id, code, availability) rows."""
     ids = sorted(set(posting_ids))
     latest = latest_findings(session, ids)
     out: dict[int, dict[str, FeatureStatus]] = {pid: {} for pid in ids}
-    for start in range(0, len(ids), 900):
-        chunk = ids[start : start + 900]
-        offers = session.exec(
-            select(PostingOffer)
-            .where(col(PostingOffer.posting_id).in_(chunk))
-            .order_by(col(PostingOffer.code))
-        )
-        for offer in offers:
-            found = latest.get(offer.posting_id, {}).get(offer.code)
-            out[offer.posting_id][offer.code] = status_of(
-                offer.availability, offer.code, found, now
+    if offers is None:
+        # Plain columns, not ORM objects: twenty postings may offer a few hundred features.
+        rows: list[tuple[int, str, OfferAvailability]] = []
+        for start in range(0, len(ids), 900):
+            rows.extend(
+                session.exec(
+                    select(
+                        col(PostingOffer.posting_id),
+                        col(PostingOffer.code),
+                        col(PostingOffer.availability),
+                    ).where(col(PostingOffer.posting_id).in_(ids[start : start + 900]))
+                ).all()
             )
+        offers = rows
+    for posting_id, code, availability in sorted(offers, key=lambda r: r[1]):
+        if posting_id in out:
+            found = latest.get(posting_id, {}).get(code)
+            out[posting_id][code] = status_of(availability, code, found, now)
     return out
 
 
