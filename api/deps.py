@@ -1,4 +1,7 @@
-"""Typed dependencies: settings, the request's session, the caller and their roles."""
+"""Typed dependencies: settings, the request's session, the caller and their roles.
+
+Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency on a
+worker thread, one hop there and back per dependency and request."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,7 +25,7 @@ from models.base import Role
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -128,12 +131,14 @@ class Allow:
     def __init__(self, *roles: Role) -> None:
         self.roles = frozenset(roles)
 
-    def __call__(
+    async def __call__(
         self,
         request: Request,
         session: SessionDep,
         principal: Annotated[Principal, Depends(get_principal)],
     ) -> Principal:
+        # No I/O here (the audit row is written with the request's commit): run on the event
+        # loop, not on a worker thread of its own.
         if principal.role not in self.roles:
             session.add(
                 AuditLog(
@@ -157,7 +162,7 @@ class Public:
 
     roles: frozenset[Role] = frozenset()
 
-    def __call__(self) -> None:
+    async def __call__(self) -> None:
         return None
 
 
@@ -172,7 +177,7 @@ StaffUser = Annotated[Principal, Depends(Allow(Role.caseworker, Role.admin))]
 AdminUser = Annotated[Principal, Depends(Allow(Role.admin))]
 
 
-def page_params(
+async def page_params(
     settings: SettingsDep,
     limit: Annotated[int, Query(ge=1, description="page size (capped by the server)")] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
@@ -198,7 +203,7 @@ def allow_for(*roles: Role) -> Any:
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1, description="a positive id")]
 
 
-def get_match_index(request: Request) -> MatchIndex:
+async def get_match_index(request: Request) -> MatchIndex:
     index: MatchIndex = request.app.state.match_index
     return index
 
@@ -206,7 +211,7 @@ def get_match_index(request: Request) -> MatchIndex:
 IndexDep = Annotated[MatchIndex, Depends(get_match_index)]
 
 
-def get_limiter(request: Request) -> RateLimiter:
+async def get_limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.limiter
     return limiter
 
