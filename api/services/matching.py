@@ -364,6 +364,11 @@ class MatchIndex:
         self._match_cache: OrderedDict[tuple[str, int], tuple[float, int, list[Match]]] = (
             OrderedDict()
         )
+        # Bumped whenever a seeker changes: a posting's candidates depend on every seeker.
+        self._seeker_generation = 0
+        self._candidate_cache: OrderedDict[
+            tuple[str, int, str], tuple[float, tuple[int, int], list[Match]]
+        ] = OrderedDict()
 
     @property
     def weights(self) -> FusionWeights:
@@ -484,6 +489,7 @@ class MatchIndex:
                 self._p.versions[row_id] = version
 
     def _refresh_seekers(self, session: Session, ids: list[int]) -> None:
+        self._seeker_generation += 1
         profiles = {
             p.id: p
             for p in session.exec(select(SeekerProfile).where(col(SeekerProfile.id).in_(ids)))
@@ -537,12 +543,38 @@ class MatchIndex:
     def candidates_for(
         self, posting: PostingDoc, k: int, language: str, now: datetime | None = None
     ) -> list[Match]:
+        """The posting's top k seekers; like matches_for, a repeat view within
+        MATCH_CACHE_SECONDS is served from the kept list unless a seeker, a posting or the
+        weights changed since (the ranking at a given `now` is never kept)."""
+        key = (_doc_key(posting), k, language)
         with self._lock:
-            return self.seekers.rank(posting, k, now, language=language)  # type: ignore[arg-type]
+            generation = (self._generation, self._seeker_generation)
+            if now is None:
+                kept = self._candidate_cache.get(key)
+                if (
+                    kept is not None
+                    and kept[1] == generation
+                    and time.monotonic() - kept[0] < MATCH_CACHE_SECONDS
+                ):
+                    self._candidate_cache.move_to_end(key)
+                    return list(kept[2])
+            ranked = self.seekers.rank(posting, k, now, language=language)  # type: ignore[arg-type]
+            if now is None:
+                self._candidate_cache[key] = (time.monotonic(), generation, ranked)
+                self._candidate_cache.move_to_end(key)
+                while len(self._candidate_cache) > MATCH_CACHE_SIZE:
+                    self._candidate_cache.popitem(last=False)
+            return list(ranked)
 
 
 def _seeker_key(doc: SeekerDoc) -> str:
     """Everything about the seeker that ranking reads (the embedding follows from the text)."""
+    return _doc_key(doc)
+
+
+def _doc_key(doc: SeekerDoc | PostingDoc) -> str:
+    """Everything about a seeker or posting that ranking reads (the embedding follows from
+    the text)."""
     return repr([getattr(doc, f.name) for f in fields(doc) if f.name != "embedding"])
 
 
