@@ -621,7 +621,20 @@ def build_match_index(settings: Any, engine: Any) -> MatchIndex:
     with Session(engine, expire_on_commit=False) as session:
         index.load(session)
         session.commit()
+    warm_up(index)
     return index
+
+
+def warm_up(index: MatchIndex) -> None:
+    """Rank once for nobody, so the matcher's compiled kernels are loaded at start and not in
+    the first request that needs them (a second or so in each worker process)."""
+    try:
+        index.postings.rank(SeekerDoc(id="warm-up", text="warm-up", skills=["warm-up"]), 1)
+        index.seekers.rank(PostingDoc(id="warm-up", text="warm-up", required_skills=["warm-up"]), 1)
+    except Exception:  # only a head start: a failure here must not stop start-up
+        log.warning(
+            "matcher warm-up failed; the first match request compiles instead", exc_info=True
+        )
 
 
 def track_changes(session: Session, index: MatchIndex) -> None:
