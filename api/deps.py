@@ -3,10 +3,11 @@
 Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency on a
 worker thread, one hop there and back per dependency and request."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, Path, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.engine import Engine
@@ -38,35 +39,54 @@ def get_engine(request: Request) -> Engine:
     return engine
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's unit of work: committed after the handler, rolled back on error.
 
     Used with scope="function" so the commit happens before the response is sent:
     a failed commit is an error response, never a silent 200.
+
+    Opening a session does no I/O (the connection is taken at its first query), so it is made
+    here on the event loop; the end (commit or rollback, and giving the connection back) runs
+    on a worker thread, shielded from cancellation and with a limiter of its own, as FastAPI
+    does for the exit of a plain generator dependency. That is one thread hop a request fewer.
     """
     engine = get_engine(request)
     if request.method in SAFE_METHODS:
         engine = read_only(engine)
-    with Session(engine, expire_on_commit=False) as session:
-        index = getattr(request.app.state, "match_index", None)
-        if index is not None and request.method not in SAFE_METHODS:
-            track_changes(session, index)
-        try:
-            yield session
-        except DomainError as exc:
-            if exc.keep_changes:
-                commit(session)
-            else:
-                discard(session)
-            raise
-        except BaseException:
-            discard(session)
-            raise
-        try:
+    session = Session(engine, expire_on_commit=False)
+    index = getattr(request.app.state, "match_index", None)
+    if index is not None and request.method not in SAFE_METHODS:
+        track_changes(session, index)
+    try:
+        yield session
+    except BaseException as exc:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(
+                _end_after_error, session, exc, limiter=anyio.CapacityLimiter(1)
+            )
+        raise
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(_end, session, limiter=anyio.CapacityLimiter(1))
+
+
+def _end(session: Session) -> None:
+    try:
+        commit(session)
+    except BaseException:
+        discard(session)
+        raise
+    finally:
+        session.close()
+
+
+def _end_after_error(session: Session, exc: BaseException) -> None:
+    try:
+        if isinstance(exc, DomainError) and exc.keep_changes:
             commit(session)
-        except BaseException:
+        else:
             discard(session)
-            raise
+    finally:
+        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
