@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func
+from sqlalchemy import bindparam, delete, func
 from sqlmodel import Session, col, select
 
 from api.db import read_only
@@ -195,6 +195,14 @@ def open_session(
     return IssuedToken(token=token, expires_at=auth.expires_at, account=account)
 
 
+# Run on every request: built once, so SQLAlchemy reuses its cache key and compiled form.
+_SESSION_AND_ACCOUNT = (
+    select(AuthSession, Account)
+    .join(Account, Account.id == AuthSession.account_id)  # type: ignore[arg-type]
+    .where(AuthSession.id == bindparam("sid"), Account.id == bindparam("aid"))
+)
+
+
 def authenticate(session: Session, settings: Settings, token: str) -> tuple[Account, AuthSession]:
     """The account and live session a token names; NotAuthenticated otherwise."""
     previous = tuple(
@@ -209,9 +217,7 @@ def authenticate(session: Session, settings: Settings, token: str) -> tuple[Acco
     if claims is None:
         raise NotAuthenticated("invalid or expired token")
     row = session.exec(
-        select(AuthSession, Account)
-        .join(Account, Account.id == AuthSession.account_id)  # type: ignore[arg-type]
-        .where(AuthSession.id == claims.session_id, Account.id == claims.account_id)
+        _SESSION_AND_ACCOUNT, params={"sid": claims.session_id, "aid": claims.account_id}
     ).first()
     now = utcnow()
     if row is None:

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from models import AccessibilityCheck, AccessibilityFinding, PostingOffer
@@ -40,6 +41,20 @@ class FeatureStatus:
     finding: AccessibilityFinding | None = None
 
 
+# Statements run on every page of postings or matches are built once: SQLAlchemy then reuses
+# their cache key and compiled form (building and keying one anew costs ≈ 0.2 ms a query).
+_LATEST_FINDINGS = (
+    select(AccessibilityFinding, AccessibilityCheck)
+    .join(AccessibilityCheck, col(AccessibilityCheck.id) == AccessibilityFinding.check_id)
+    .where(col(AccessibilityFinding.posting_id).in_(bindparam("ids", expanding=True)))
+    .order_by(col(AccessibilityCheck.visited_on).desc(), col(AccessibilityCheck.id).desc())
+)
+# The (posting id, code, availability) of the offers of the postings named by "ids".
+OFFER_ROWS = select(
+    col(PostingOffer.posting_id), col(PostingOffer.code), col(PostingOffer.availability)
+).where(col(PostingOffer.posting_id).in_(bindparam("ids", expanding=True)))
+
+
 def latest_findings(
     session: Session, posting_ids: Iterable[int]
 ) -> dict[int, dict[str, tuple[AccessibilityFinding, AccessibilityCheck]]]:
@@ -48,12 +63,7 @@ def latest_findings(
     out: dict[int, dict[str, tuple[AccessibilityFinding, AccessibilityCheck]]] = {}
     for start in range(0, len(ids), 900):
         chunk = ids[start : start + 900]
-        rows = session.exec(
-            select(AccessibilityFinding, AccessibilityCheck)
-            .join(AccessibilityCheck, col(AccessibilityCheck.id) == AccessibilityFinding.check_id)
-            .where(col(AccessibilityFinding.posting_id).in_(chunk))
-            .order_by(col(AccessibilityCheck.visited_on).desc(), col(AccessibilityCheck.id).desc())
-        ).all()
+        rows = session.exec(_LATEST_FINDINGS, params={"ids": chunk}).all()
         for finding, check in rows:
             out.setdefault(finding.posting_id, {}).setdefault(finding.code, (finding, check))
     return out
@@ -92,15 +102,7 @@ def feature_states(
         # Plain columns, not ORM objects: twenty postings may offer a few hundred features.
         rows: list[tuple[int, str, OfferAvailability]] = []
         for start in range(0, len(ids), 900):
-            rows.extend(
-                session.exec(
-                    select(
-                        col(PostingOffer.posting_id),
-                        col(PostingOffer.code),
-                        col(PostingOffer.availability),
-                    ).where(col(PostingOffer.posting_id).in_(ids[start : start + 900]))
-                ).all()
-            )
+            rows.extend(session.exec(OFFER_ROWS, params={"ids": ids[start : start + 900]}).all())
         offers = rows
     for posting_id, code, availability in sorted(offers, key=lambda r: r[1]):
         if posting_id in out:
