@@ -1,9 +1,13 @@
-"""Typed dependencies: settings, the request's session, the caller and their roles."""
+"""Typed dependencies: settings, the request's session, the caller and their roles.
 
-from collections.abc import Iterator
+Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency on a
+worker thread, one hop there and back per dependency and request."""
+
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, Path, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.engine import Engine
@@ -22,7 +26,7 @@ from models.base import Role
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -35,35 +39,54 @@ def get_engine(request: Request) -> Engine:
     return engine
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's unit of work: committed after the handler, rolled back on error.
 
     Used with scope="function" so the commit happens before the response is sent:
     a failed commit is an error response, never a silent 200.
+
+    Opening a session does no I/O (the connection is taken at its first query), so it is made
+    here on the event loop; the end (commit or rollback, and giving the connection back) runs
+    on a worker thread, shielded from cancellation and with a limiter of its own, as FastAPI
+    does for the exit of a plain generator dependency. That is one thread hop a request fewer.
     """
     engine = get_engine(request)
     if request.method in SAFE_METHODS:
         engine = read_only(engine)
-    with Session(engine, expire_on_commit=False) as session:
-        index = getattr(request.app.state, "match_index", None)
-        if index is not None and request.method not in SAFE_METHODS:
-            track_changes(session, index)
-        try:
-            yield session
-        except DomainError as exc:
-            if exc.keep_changes:
-                commit(session)
-            else:
-                discard(session)
-            raise
-        except BaseException:
-            discard(session)
-            raise
-        try:
+    session = Session(engine, expire_on_commit=False)
+    index = getattr(request.app.state, "match_index", None)
+    if index is not None and request.method not in SAFE_METHODS:
+        track_changes(session, index)
+    try:
+        yield session
+    except BaseException as exc:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(
+                _end_after_error, session, exc, limiter=anyio.CapacityLimiter(1)
+            )
+        raise
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(_end, session, limiter=anyio.CapacityLimiter(1))
+
+
+def _end(session: Session) -> None:
+    try:
+        commit(session)
+    except BaseException:
+        discard(session)
+        raise
+    finally:
+        session.close()
+
+
+def _end_after_error(session: Session, exc: BaseException) -> None:
+    try:
+        if isinstance(exc, DomainError) and exc.keep_changes:
             commit(session)
-        except BaseException:
+        else:
             discard(session)
-            raise
+    finally:
+        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
@@ -128,12 +151,14 @@ class Allow:
     def __init__(self, *roles: Role) -> None:
         self.roles = frozenset(roles)
 
-    def __call__(
+    async def __call__(
         self,
         request: Request,
         session: SessionDep,
         principal: Annotated[Principal, Depends(get_principal)],
     ) -> Principal:
+        # No I/O here (the audit row is written with the request's commit): run on the event
+        # loop, not on a worker thread of its own.
         if principal.role not in self.roles:
             session.add(
                 AuditLog(
@@ -157,7 +182,7 @@ class Public:
 
     roles: frozenset[Role] = frozenset()
 
-    def __call__(self) -> None:
+    async def __call__(self) -> None:
         return None
 
 
@@ -172,7 +197,7 @@ StaffUser = Annotated[Principal, Depends(Allow(Role.caseworker, Role.admin))]
 AdminUser = Annotated[Principal, Depends(Allow(Role.admin))]
 
 
-def page_params(
+async def page_params(
     settings: SettingsDep,
     limit: Annotated[int, Query(ge=1, description="page size (capped by the server)")] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
@@ -198,7 +223,7 @@ def allow_for(*roles: Role) -> Any:
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1, description="a positive id")]
 
 
-def get_match_index(request: Request) -> MatchIndex:
+async def get_match_index(request: Request) -> MatchIndex:
     index: MatchIndex = request.app.state.match_index
     return index
 
@@ -206,7 +231,7 @@ def get_match_index(request: Request) -> MatchIndex:
 IndexDep = Annotated[MatchIndex, Depends(get_match_index)]
 
 
-def get_limiter(request: Request) -> RateLimiter:
+async def get_limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.limiter
     return limiter
 

@@ -48,8 +48,10 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=100, ge=1)
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     # Threads serving requests in each process (the database pool is sized from it: two
-    # connections a thread). Two cores gain nothing from more; waits on the database do.
-    request_threads: int = Field(default=8, ge=1, le=64)
+    # connections a thread). Two cores gain nothing from more; waits on the database do. In
+    # scripts/load, 4 served more than 8 at less CPU a request (fewer threads fighting for
+    # the interpreter lock): see README.
+    request_threads: int = Field(default=4, ge=1, le=64)
     timezone: str = "Asia/Shanghai"
     # Retention (days): the purge job deletes or anonymises what is older.
     retain_login_attempts_days: int = Field(default=30, ge=1)

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -68,12 +69,17 @@ def main() -> None:
                 pass
             time.sleep(1)
         out = Path(tempfile.mkdtemp(prefix="jobmatch-load-")) / "stats"
+        summary_path = out.with_name("summary.json")
+        workers = psutil.Process(server.pid).children(recursive=True)
+        cpu_before = _cpu_seconds(workers)
         subprocess.run(
             [str(Path(sys.executable).with_name("locust")), "-f",
              str(ROOT / "scripts" / "locustfile.py"), "--headless", "-u", str(args.users),
              "-r", str(max(1, args.users // 10)), "-t", f"{args.seconds}s", "--host", base,
              "--csv", str(out), "--only-summary"],
-            check=False, timeout=args.seconds + 120)
+            check=False, timeout=args.seconds + 120,
+            env={**os.environ, "JOBMATCH_LOAD_SUMMARY": str(summary_path)})
+        server_cpu = _cpu_seconds(workers) - cpu_before
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -83,15 +89,36 @@ def main() -> None:
     requests = int(total["Request Count"])
     failures = int(total["Failure Count"])
     match = rows.get("matches", {})
+    summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
+    reads, logins = summary.get("read", {}), summary.get("login", {})
     print(json.dumps({
         "rps": round(float(total["Requests/s"]), 1),
         "p50_ms": float(total["50%"]), "p95_ms": float(total["95%"]),
         "p99_ms": float(total["99%"]),
         "match_p95_ms": float(match.get("95%", "nan")),
         "error_rate": round(failures / requests, 5) if requests else None,
+        # authenticated reads alone (every request but login and logout), and logins
+        "read_rps": reads.get("rps"), "read_p50_ms": reads.get("p50_ms"),
+        "read_p95_ms": reads.get("p95_ms"), "read_p99_ms": reads.get("p99_ms"),
+        "read_errors": reads.get("failures"),
+        "login_rps": logins.get("rps"), "login_p95_ms": logins.get("p95_ms"),
+        "login_p99_ms": logins.get("p99_ms"),
+        # CPU of the service's processes (not PostgreSQL's, not locust's) per request
+        "server_cpu_ms_per_request": round(1000 * server_cpu / requests, 2) if requests else None,
         "requests": requests, "users": args.users, "seconds": args.seconds,
         "workers": args.workers,
     }))
+
+
+def _cpu_seconds(processes: list[psutil.Process]) -> float:
+    total = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
 
 
 if __name__ == "__main__":

@@ -1,16 +1,71 @@
 """A realistic mix for `scripts/load` (FastHttpUser: the load generator shares the 2 cores,
 so it must cost little per request): seekers browsing matches and postings, employers
-listing candidates, caseworkers working the queue, and logins. Demo accounts only."""
+listing candidates, caseworkers working the queue, and logins. Demo accounts only.
 
+Each simulated user works in sessions as a person does: log in, a few dozen reads with a
+pause between them, log out, log in again. A small share of visitors only log in, look at
+their account and leave. When JOBMATCH_LOAD_SUMMARY names a file, the response times of the
+authenticated reads and of the logins are summarised there (exact percentiles) at the end.
+"""
+
+import json
+import os
 import random
+import time
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
-from locust import FastHttpUser, between, task
+from locust import FastHttpUser, between, events, task
 from locust.contrib.fasthttp import FastHttpSession
 
 PASSWORD = "jobmatch-demo-2026"  # the printed demo password
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+SESSION_REQUESTS = (20, 60)  # reads in one simulated session, chosen at random in this range
+NOT_READS = frozenset({"login", "logout"})
+
+_times: dict[str, list[float]] = {}
+_failures: dict[str, int] = {}
+_started = [0.0]
+
+
+@events.test_start.add_listener
+def _on_start(**_kw: Any) -> None:
+    _started[0] = time.monotonic()
+
+
+@events.request.add_listener
+def _on_request(name: str, response_time: float, exception: Any = None, **_kw: Any) -> None:
+    kind = name if name in NOT_READS else "read"
+    _times.setdefault(kind, []).append(response_time)
+    if exception is not None:
+        _failures[kind] = _failures.get(kind, 0) + 1
+    if name == "matches":
+        _times.setdefault("match", []).append(response_time)
+
+
+def _percentile(ordered: list[float], q: float) -> float:
+    if not ordered:
+        return float("nan")
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
+
+
+@events.test_stop.add_listener
+def _on_stop(**_kw: Any) -> None:
+    path = os.environ.get("JOBMATCH_LOAD_SUMMARY")
+    if not path:
+        return
+    elapsed = max(time.monotonic() - _started[0], 1e-9)
+    summary = {}
+    for kind in ("read", "login", "logout", "match"):
+        ordered = sorted(_times.get(kind, []))
+        summary[kind] = {
+            "count": len(ordered),
+            "rps": round(len(ordered) / elapsed, 1),
+            "failures": _failures.get(kind, 0),
+            **{f"p{int(q * 100)}_ms": _percentile(ordered, q) for q in (0.5, 0.95, 0.99)},
+        }
+    with open(path, "w") as out:
+        json.dump(summary, out)
 
 
 def log_in(client: FastHttpSession, email: str) -> Any:
@@ -24,34 +79,47 @@ class Role(FastHttpUser):
     emails: ClassVar[tuple[str, ...]] = ()
 
     def on_start(self) -> None:
+        self.begin_session()
+
+    def begin_session(self) -> None:
         email = random.choice(self.emails)
         r = log_in(self.client, email)
         self.headers = {"Authorization": f"Bearer {r.json().get('access_token', '')}"}
-        me = self.client.get("/auth/me", headers=self.headers, name="me").json()
-        self.account = me
+        self.account = self.client.get("/auth/me", headers=self.headers, name="me").json()
+        self.left = random.randint(*SESSION_REQUESTS)
+
+    def next_read(self) -> None:
+        """Counts a read of this session; past the session's length, log out and back in."""
+        self.left -= 1
+        if self.left < 0:
+            self.client.post("/auth/logout", headers=self.headers, name="logout")
+            self.begin_session()
 
 
 class Seeker(Role):
     weight = 6
     emails = tuple(f"seeker{i:03d}@demo.jobmatch.cn" for i in range(1, 201))
 
-    def on_start(self) -> None:
-        super().on_start()
+    def begin_session(self) -> None:
+        super().begin_session()
         r = self.client.get("/seekers/me", headers=self.headers, name="my profile")
         self.seeker_id = r.json().get("id") if r.status_code == 200 else None
 
     @task(5)
     def matches(self) -> None:
+        self.next_read()
         if self.seeker_id:
             self.client.get(f"/seekers/{self.seeker_id}/matches?limit=20",
                             headers=self.headers, name="matches")
 
     @task(3)
     def postings(self) -> None:
+        self.next_read()
         self.client.get("/postings?limit=20", headers=self.headers, name="postings")
 
     @task(1)
     def trainings(self) -> None:
+        self.next_read()
         self.client.get("/trainings", headers=self.headers, name="trainings")
 
 
@@ -61,6 +129,7 @@ class Employer(Role):
 
     @task(2)
     def own_postings(self) -> None:
+        self.next_read()
         r = self.client.get(f"/postings?employer_id={self.account.get('employer_id')}&limit=5",
                             headers=self.headers, name="own postings")
         items = r.json().get("items", []) if r.status_code == 200 else []
@@ -70,6 +139,7 @@ class Employer(Role):
 
     @task(1)
     def received(self) -> None:
+        self.next_read()
         self.client.get("/referrals/received", headers=self.headers, name="referrals received")
 
 
@@ -81,18 +151,25 @@ class Caseworker(Role):
 
     @task(3)
     def queue(self) -> None:
+        self.next_read()
         self.client.get("/referrals/queue", headers=self.headers, name="queue")
 
     @task(1)
     def seekers(self) -> None:
+        self.next_read()
         self.client.get("/seekers?limit=20", headers=self.headers, name="centre seekers")
 
 
 class Visitor(FastHttpUser):
+    """Someone who logs in, checks their account and leaves (a short session)."""
+
     weight = 1
-    wait_time = between(1.0, 3.0)
+    wait_time = between(5.0, 15.0)
 
     @task
-    def login(self) -> None:
+    def visit(self) -> None:
         email = f"seeker{random.randint(1, 200):03d}@demo.jobmatch.cn"
-        log_in(self.client, email)
+        r = log_in(self.client, email)
+        headers = {"Authorization": f"Bearer {r.json().get('access_token', '')}"}
+        self.client.get("/auth/me", headers=headers, name="me")
+        self.client.post("/auth/logout", headers=headers, name="logout")

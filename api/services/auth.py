@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func
+from sqlalchemy import bindparam, delete, func
 from sqlmodel import Session, col, select
 
 from api.db import read_only
@@ -13,6 +13,7 @@ from api.security import (
     decode_token,
     encode_token,
     hash_password,
+    needs_rehash,
     new_session_id,
     password_problem,
     verify_password,
@@ -145,6 +146,10 @@ def login(
         found = reader.exec(select(Account).where(Account.email == email)).first()
         checked_hash = found.password_hash if found else None
     ok = verify_password(checked_hash, password)
+    # A hash made with older parameters is replaced now that the password is known (hashed
+    # here, before the transaction begins, for the same reason as above).
+    stale = ok and checked_hash is not None and needs_rehash(checked_hash)
+    rehashed = hash_password(password) if stale else None
     account = session.exec(select(Account).where(Account.email == email)).first()
     if (
         account is None
@@ -163,6 +168,9 @@ def login(
         )
         raise LoginFailed("wrong email or password")
     session.execute(delete(LoginAttempt).where(col(LoginAttempt.email) == email))
+    if rehashed is not None:
+        account.password_hash = rehashed  # password_changed_at stays: no session ends
+        session.add(account)
     return open_session(session, settings, account, now=now)
 
 
@@ -187,6 +195,14 @@ def open_session(
     return IssuedToken(token=token, expires_at=auth.expires_at, account=account)
 
 
+# Run on every request: built once, so SQLAlchemy reuses its cache key and compiled form.
+_SESSION_AND_ACCOUNT = (
+    select(AuthSession, Account)
+    .join(Account, Account.id == AuthSession.account_id)  # type: ignore[arg-type]
+    .where(AuthSession.id == bindparam("sid"), Account.id == bindparam("aid"))
+)
+
+
 def authenticate(session: Session, settings: Settings, token: str) -> tuple[Account, AuthSession]:
     """The account and live session a token names; NotAuthenticated otherwise."""
     previous = tuple(
@@ -201,9 +217,7 @@ def authenticate(session: Session, settings: Settings, token: str) -> tuple[Acco
     if claims is None:
         raise NotAuthenticated("invalid or expired token")
     row = session.exec(
-        select(AuthSession, Account)
-        .join(Account, Account.id == AuthSession.account_id)  # type: ignore[arg-type]
-        .where(AuthSession.id == claims.session_id, Account.id == claims.account_id)
+        _SESSION_AND_ACCOUNT, params={"sid": claims.session_id, "aid": claims.account_id}
     ).first()
     now = utcnow()
     if row is None:

@@ -3,6 +3,8 @@
 from dataclasses import replace
 from typing import Any, Literal
 
+from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from api.deps import Principal
@@ -200,26 +202,30 @@ def list_matches(
 def _summaries(session: Session, ids: list[int]) -> dict[int, PostingSummary]:
     if not ids:
         return {}
-    rows = session.exec(
-        select(Posting, Employer)
-        .join(Employer, col(Employer.id) == Posting.employer_id)
-        .where(col(Posting.id).in_(ids))
-    ).all()
     return {
-        p.id or 0: PostingSummary(
-            id=p.id or 0,
-            title=p.title,
-            employer_id=e.id or 0,
-            employer_name=e.name,
-            employer_verified=e.verified,
-            work_mode=p.work_mode,
-            location_text=p.location_text,
-            wage_min=p.wage_min,
-            wage_max=p.wage_max,
-            expires_at=p.expires_at,
-        )
-        for p, e in rows
+        row.id or 0: PostingSummary.model_validate(row._asdict())
+        for row in session.execute(_SUMMARIES, {"ids": ids}).all()
     }
+
+
+# Built once (SQLAlchemy reuses its cache key and compiled form), plain columns: a page of
+# matches needs twenty summaries, not twenty postings with their descriptions.
+_SUMMARIES: Any = (
+    sa_select(
+        col(Posting.id).label("id"),
+        col(Posting.title).label("title"),
+        col(Employer.id).label("employer_id"),
+        col(Employer.name).label("employer_name"),
+        col(Employer.verified).label("employer_verified"),
+        col(Posting.work_mode).label("work_mode"),
+        col(Posting.location_text).label("location_text"),
+        col(Posting.wage_min).label("wage_min"),
+        col(Posting.wage_max).label("wage_max"),
+        col(Posting.expires_at).label("expires_at"),
+    )
+    .join(Employer, col(Employer.id) == Posting.employer_id)
+    .where(col(Posting.id).in_(bindparam("ids", expanding=True)))
+)
 
 
 def list_candidates(

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import event
+from sqlalchemy import bindparam, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -162,7 +162,28 @@ def vocabulary_labels(session: Session) -> Labels:
 
 
 def _centre_codes(session: Session) -> dict[int, str]:
-    return {c.id or 0: c.code for c in session.exec(select(Centre))}
+    return {cid or 0: code for cid, code in session.exec(_CENTRE_CODES)}
+
+
+# Run for every match or candidate request: built once, so SQLAlchemy reuses their cache keys
+# and compiled forms (building and keying a statement anew costs ≈ 0.2 ms).
+_IDS: Any = bindparam("ids", expanding=True)
+_CENTRE_CODES = select(col(Centre.id), col(Centre.code))
+_DOC_QUERIES: dict[str, tuple[Any, Any]] = {
+    POSTING: (
+        select(Posting).where(col(Posting.id).in_(_IDS)),
+        select(PostingOffer).where(col(PostingOffer.posting_id).in_(_IDS)),
+    ),
+    SEEKER: (
+        select(SeekerProfile).where(col(SeekerProfile.id).in_(_IDS)),
+        select(SeekerNeed).where(col(SeekerNeed.seeker_id).in_(_IDS)),
+    ),
+}
+_STORED_VECTORS = select(Embedding).where(
+    Embedding.owner_type == bindparam("owner_type"),
+    Embedding.model == bindparam("model"),
+    col(Embedding.owner_id).in_(_IDS),
+)
 
 
 def _load_docs(
@@ -174,16 +195,16 @@ def _load_docs(
     """Postings or seekers (all, or these ids) as matcher documents, with their offers or
     needs and, where the text has not changed since, their stored embeddings."""
     table: Any = Posting if owner_type == POSTING else SeekerProfile
-    child: Any = PostingOffer if owner_type == POSTING else SeekerNeed
     child_key = "posting_id" if owner_type == POSTING else "seeker_id"
-    query = select(table)
-    if ids is not None:
-        query = query.where(col(table.id).in_(list(ids)))
-    rows = list(session.exec(query))
+    rows_of, children_of = _DOC_QUERIES[owner_type]
+    if ids is None:
+        rows = list(session.exec(select(table)))
+    else:
+        rows = list(session.exec(rows_of, params={"ids": list(ids)}))
     row_ids = [r.id or 0 for r in rows]
     children: dict[int, list[Any]] = {}
     for chunk in _chunks(row_ids):
-        for c in session.exec(select(child).where(col(getattr(child, child_key)).in_(chunk))):
+        for c in session.exec(children_of, params={"ids": chunk}):
             children.setdefault(getattr(c, child_key), []).append(c)
     centres = _centre_codes(session)
     vectors = stored_vectors(session, owner_type, row_ids, model)
@@ -241,11 +262,7 @@ def stored_vectors(
     out: dict[int, tuple[str, FloatArray]] = {}
     for chunk in _chunks(list(ids)):
         rows = session.exec(
-            select(Embedding).where(
-                Embedding.owner_type == owner_type,
-                Embedding.model == model,
-                col(Embedding.owner_id).in_(chunk),
-            )
+            _STORED_VECTORS, params={"owner_type": owner_type, "model": model, "ids": chunk}
         )
         for row in rows:
             out[row.owner_id] = (row.text_hash, np.frombuffer(row.vector, dtype=np.float32))
@@ -364,6 +381,11 @@ class MatchIndex:
         self._match_cache: OrderedDict[tuple[str, int], tuple[float, int, list[Match]]] = (
             OrderedDict()
         )
+        # Bumped whenever a seeker changes: a posting's candidates depend on every seeker.
+        self._seeker_generation = 0
+        self._candidate_cache: OrderedDict[
+            tuple[str, int, str], tuple[float, tuple[int, int], list[Match]]
+        ] = OrderedDict()
 
     @property
     def weights(self) -> FusionWeights:
@@ -484,6 +506,7 @@ class MatchIndex:
                 self._p.versions[row_id] = version
 
     def _refresh_seekers(self, session: Session, ids: list[int]) -> None:
+        self._seeker_generation += 1
         profiles = {
             p.id: p
             for p in session.exec(select(SeekerProfile).where(col(SeekerProfile.id).in_(ids)))
@@ -537,12 +560,38 @@ class MatchIndex:
     def candidates_for(
         self, posting: PostingDoc, k: int, language: str, now: datetime | None = None
     ) -> list[Match]:
+        """The posting's top k seekers; like matches_for, a repeat view within
+        MATCH_CACHE_SECONDS is served from the kept list unless a seeker, a posting or the
+        weights changed since (the ranking at a given `now` is never kept)."""
+        key = (_doc_key(posting), k, language)
         with self._lock:
-            return self.seekers.rank(posting, k, now, language=language)  # type: ignore[arg-type]
+            generation = (self._generation, self._seeker_generation)
+            if now is None:
+                kept = self._candidate_cache.get(key)
+                if (
+                    kept is not None
+                    and kept[1] == generation
+                    and time.monotonic() - kept[0] < MATCH_CACHE_SECONDS
+                ):
+                    self._candidate_cache.move_to_end(key)
+                    return list(kept[2])
+            ranked = self.seekers.rank(posting, k, now, language=language)  # type: ignore[arg-type]
+            if now is None:
+                self._candidate_cache[key] = (time.monotonic(), generation, ranked)
+                self._candidate_cache.move_to_end(key)
+                while len(self._candidate_cache) > MATCH_CACHE_SIZE:
+                    self._candidate_cache.popitem(last=False)
+            return list(ranked)
 
 
 def _seeker_key(doc: SeekerDoc) -> str:
     """Everything about the seeker that ranking reads (the embedding follows from the text)."""
+    return _doc_key(doc)
+
+
+def _doc_key(doc: SeekerDoc | PostingDoc) -> str:
+    """Everything about a seeker or posting that ranking reads (the embedding follows from
+    the text)."""
     return repr([getattr(doc, f.name) for f in fields(doc) if f.name != "embedding"])
 
 
@@ -589,7 +638,20 @@ def build_match_index(settings: Any, engine: Any) -> MatchIndex:
     with Session(engine, expire_on_commit=False) as session:
         index.load(session)
         session.commit()
+    warm_up(index)
     return index
+
+
+def warm_up(index: MatchIndex) -> None:
+    """Rank once for nobody, so the matcher's compiled kernels are loaded at start and not in
+    the first request that needs them (a second or so in each worker process)."""
+    try:
+        index.postings.rank(SeekerDoc(id="warm-up", text="warm-up", skills=["warm-up"]), 1)
+        index.seekers.rank(PostingDoc(id="warm-up", text="warm-up", required_skills=["warm-up"]), 1)
+    except Exception:  # only a head start: a failure here must not stop start-up
+        log.warning(
+            "matcher warm-up failed; the first match request compiles instead", exc_info=True
+        )
 
 
 def track_changes(session: Session, index: MatchIndex) -> None:

@@ -6,10 +6,11 @@ is verified; confirmed but expired is a claim again; not found or only partly th
 disputed until a newer check confirms it or the employer withdraws the claim.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from models import AccessibilityCheck, AccessibilityFinding, PostingOffer
@@ -40,6 +41,20 @@ class FeatureStatus:
     finding: AccessibilityFinding | None = None
 
 
+# Statements run on every page of postings or matches are built once: SQLAlchemy then reuses
+# their cache key and compiled form (building and keying one anew costs ≈ 0.2 ms a query).
+_LATEST_FINDINGS = (
+    select(AccessibilityFinding, AccessibilityCheck)
+    .join(AccessibilityCheck, col(AccessibilityCheck.id) == AccessibilityFinding.check_id)
+    .where(col(AccessibilityFinding.posting_id).in_(bindparam("ids", expanding=True)))
+    .order_by(col(AccessibilityCheck.visited_on).desc(), col(AccessibilityCheck.id).desc())
+)
+# The (posting id, code, availability) of the offers of the postings named by "ids".
+OFFER_ROWS = select(
+    col(PostingOffer.posting_id), col(PostingOffer.code), col(PostingOffer.availability)
+).where(col(PostingOffer.posting_id).in_(bindparam("ids", expanding=True)))
+
+
 def latest_findings(
     session: Session, posting_ids: Iterable[int]
 ) -> dict[int, dict[str, tuple[AccessibilityFinding, AccessibilityCheck]]]:
@@ -48,12 +63,7 @@ def latest_findings(
     out: dict[int, dict[str, tuple[AccessibilityFinding, AccessibilityCheck]]] = {}
     for start in range(0, len(ids), 900):
         chunk = ids[start : start + 900]
-        rows = session.exec(
-            select(AccessibilityFinding, AccessibilityCheck)
-            .join(AccessibilityCheck, col(AccessibilityCheck.id) == AccessibilityFinding.check_id)
-            .where(col(AccessibilityFinding.posting_id).in_(chunk))
-            .order_by(col(AccessibilityCheck.visited_on).desc(), col(AccessibilityCheck.id).desc())
-        ).all()
+        rows = session.exec(_LATEST_FINDINGS, params={"ids": chunk}).all()
         for finding, check in rows:
             out.setdefault(finding.posting_id, {}).setdefault(finding.code, (finding, check))
     return out
@@ -78,24 +88,26 @@ def status_of(
 
 
 def feature_states(
-    session: Session, posting_ids: Iterable[int], now: datetime
+    session: Session,
+    posting_ids: Iterable[int],
+    now: datetime,
+    offers: Sequence[tuple[int, str, OfferAvailability]] | None = None,
 ) -> dict[int, dict[str, FeatureStatus]]:
-    """Per posting, each claimed feature (offer) with its state at `now`."""
+    """Per posting, each claimed feature (offer) with its state at `now`. `offers`, when the
+    caller has already read them, are the postings' (posting id, code, availability) rows."""
     ids = sorted(set(posting_ids))
     latest = latest_findings(session, ids)
     out: dict[int, dict[str, FeatureStatus]] = {pid: {} for pid in ids}
-    for start in range(0, len(ids), 900):
-        chunk = ids[start : start + 900]
-        offers = session.exec(
-            select(PostingOffer)
-            .where(col(PostingOffer.posting_id).in_(chunk))
-            .order_by(col(PostingOffer.code))
-        )
-        for offer in offers:
-            found = latest.get(offer.posting_id, {}).get(offer.code)
-            out[offer.posting_id][offer.code] = status_of(
-                offer.availability, offer.code, found, now
-            )
+    if offers is None:
+        # Plain columns, not ORM objects: twenty postings may offer a few hundred features.
+        rows: list[tuple[int, str, OfferAvailability]] = []
+        for start in range(0, len(ids), 900):
+            rows.extend(session.exec(OFFER_ROWS, params={"ids": ids[start : start + 900]}).all())
+        offers = rows
+    for posting_id, code, availability in sorted(offers, key=lambda r: r[1]):
+        if posting_id in out:
+            found = latest.get(posting_id, {}).get(code)
+            out[posting_id][code] = status_of(availability, code, found, now)
     return out
 
 

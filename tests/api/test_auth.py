@@ -275,3 +275,34 @@ def test_password_check_holds_no_write_lock(
     r = client.post("/auth/token", data={"username": "li.ming@example.com", "password": "nope"})
     assert r.status_code == 401
     assert writes == ["written", "written"]
+
+
+def test_a_hash_with_older_parameters_still_logs_in_and_is_replaced(
+    client: TestClient, session: Session
+) -> None:
+    from argon2 import PasswordHasher
+
+    from api.security import needs_rehash, verify_password
+
+    acc = f.account(session, Role.seeker, email="old.hash@example.com")
+    old = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4).hash(f.PASSWORD)
+    acc.password_hash = old
+    session.add(acc)
+    session.commit()
+    assert needs_rehash(old)
+    wrong = client.post(
+        "/auth/token", data={"username": "old.hash@example.com", "password": "not-the-password"}
+    )
+    assert wrong.status_code == 401
+    session.refresh(acc)
+    assert acc.password_hash == old  # a failed login changes nothing
+    login = {"username": "old.hash@example.com", "password": f.PASSWORD}
+    r = client.post("/auth/token", data=login)
+    assert r.status_code == 200, r.text
+    session.commit()  # end the read snapshot of the refresh above
+    session.refresh(acc)
+    assert acc.password_hash != old and not needs_rehash(acc.password_hash)
+    assert verify_password(acc.password_hash, f.PASSWORD)
+    # The session just opened survives the rehash (it is no password change).
+    token = r.json()["access_token"]
+    assert client.get("/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200

@@ -379,3 +379,43 @@ def test_repeat_views_reuse_the_ranking_until_something_changes(
     assert r.status_code == 200, r.text
     client.get(url, headers=h_seeker)
     assert len(calls) == 3
+
+
+def test_repeat_candidate_views_reuse_the_ranking_until_a_seeker_changes(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    """An employer paging through a posting's candidates is ranked once; a changed seeker
+    (any seeker: each may enter or leave the list) or a changed posting ranks again."""
+    w = setup_world(session)
+    index = client.app.state.match_index  # type: ignore[attr-defined]
+    emp_acc, _ = f.employer_account(session, w["employer"])
+    h_emp = f.headers(session, settings, emp_acc)
+    h_seeker = f.headers(session, settings, w["seeker_account"])
+    url = f"/postings/{w['lift_entry'].id}/candidates"
+    calls: list[int] = []
+    real_rank = index.seekers.rank
+
+    def counting_rank(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real_rank(*args, **kwargs)
+
+    index.seekers.rank = counting_rank
+    first = client.get(url, headers=h_emp).json()
+    again = client.get(url, headers=h_emp).json()
+    assert len(calls) == 1 and again == first and first["total"] == 1
+    r = client.patch(
+        f"/seekers/{w['seeker'].id}",
+        headers=h_seeker,
+        json={"version": w["seeker"].version, "needs": []},
+    )
+    assert r.status_code == 200, r.text
+    client.get(url, headers=h_emp)
+    assert len(calls) == 2
+    r = client.patch(
+        f"/postings/{w['no_lift'].id}",
+        headers=h_emp,
+        json={"version": 1, "offers": [{"code": "lift", "availability": "available"}]},
+    )
+    assert r.status_code == 200, r.text
+    client.get(url, headers=h_emp)
+    assert len(calls) == 3
