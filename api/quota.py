@@ -19,8 +19,10 @@ The rules (design.md, "Domain facts"; the figures are settings, not code):
   an employer whose own ratio (counted ÷ staff) reaches reduced_threshold (1%) pays
   share_at_or_above_threshold (50%) of it, one below pays share_below_threshold (90%).
   Set both shares to 1 to collect in full.
-- exempt: an employer with at most exempt_max_staff (30) staff pays nothing; its shortfall
-  is still shown.
+- exempt: an enterprise (企业; its credit code says so, api.uscc.is_enterprise) with at most
+  exempt_max_staff (30) staff pays nothing; its shortfall is still shown. The same notice
+  exempts enterprises only: a government body, public institution or social organisation
+  of any size pays.
 """
 
 from dataclasses import dataclass
@@ -53,6 +55,7 @@ class QuotaFigures:
     staff: int
     severe: int  # people holding a grade 1–2 certificate (counted severe_weight each)
     other: int  # other disabled people (grade 3–4, or a grade not known here: counted once)
+    enterprise: bool = True  # 企业: only enterprises have the small-employer exemption
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,7 @@ def quota_position(figures: QuotaFigures, rules: QuotaRules) -> QuotaPosition:
     )
     # The tier compares exactly (counted ≥ staff × threshold), not the rounded own_ratio.
     reached = counted >= figures.staff * rules.reduced_threshold
-    exempt = figures.staff <= rules.exempt_max_staff
+    exempt = figures.enterprise and figures.staff <= rules.exempt_max_staff
     if exempt:
         status: Status = "exempt"
     elif shortfall == 0:
@@ -173,7 +176,8 @@ def rule_text(rules: QuotaRules) -> dict[str, str]:
             "差额 = 应安排人数 − 已安排人数（不足 0 按 0 计），保留小数，不取整。"
             f"残疾人就业保障金 = 差额 × 当地职工年平均工资 {wage} 元。"
             f"已安排比例达到 {t} 的，按 {hi} 缴纳；低于 {t} 的，按 {lo} 缴纳。"
-            f"在职职工 {n} 人（含）以下的单位免缴。金额四舍五入到分。"
+            f"在职职工 {n} 人（含）以下的企业免缴（机关、事业单位和社会组织不免）。"
+            "金额四舍五入到分。"
             "通过本服务录用的人员，在岗满 90 天并记录后计入。"
         ),
         "en": (
@@ -182,7 +186,8 @@ def rule_text(rules: QuotaRules) -> dict[str, str]:
             "not rounded. "
             f"Employment security fund = shortfall × the local average yearly wage of "
             f"{wage} yuan. An employer whose own ratio reaches {t} pays {hi} of it; "
-            f"below {t}, {lo}. Employers with {n} staff or fewer are exempt. "
+            f"below {t}, {lo}. Enterprises with {n} staff or fewer are exempt (government "
+            "bodies, public institutions and social organisations are not). "
             "Amounts are rounded to the fen (0.01 yuan). People hired through this service "
             "count once they are recorded as still employed after 90 days."
         ),
@@ -207,7 +212,14 @@ def working(
     if p.status == "exempt":
         zh.append(f"在职职工 {p.staff} 人，不超过 {rules.exempt_max_staff} 人：免缴保障金。")
         en.append(f"{p.staff} staff, not more than {rules.exempt_max_staff}: no fund is due.")
-    elif p.status == "meets":
+        return {"zh": zh, "en": en}
+    if not figures.enterprise and p.staff <= rules.exempt_max_staff:
+        zh.append("不是企业（按统一社会信用代码）：小微企业免缴不适用。")
+        en.append(
+            "Not an enterprise (by its unified social credit code): the small-enterprise "
+            "exemption does not apply."
+        )
+    if p.status == "meets":
         zh.append("已达到安排比例：不需缴纳保障金。")
         en.append("The ratio is met: no fund is due.")
     else:

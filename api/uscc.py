@@ -15,3 +15,11 @@ def is_valid(code: str) -> bool:
     if len(code) != 18 or any(c not in CHARSET for c in code):
         return False
     return check_char(code[:17]) == code[17]
+
+
+def is_enterprise(code: str) -> bool:
+    """True when the code names an enterprise (企业): registered by market regulation
+    (登记管理部门码 "9", 工商) as the organisation kind "1" (企业), not a sole trader ("92"
+    个体工商户), a farmers' cooperative ("93"), a government body or public institution
+    ("1x", 机构编制) or a social organisation ("5x", 民政). GB 32100-2015, 表 1."""
+    return code[:2] == "91"

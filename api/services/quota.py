@@ -22,6 +22,7 @@ from api.services import audit
 from api.services.employers import get_employer
 from api.services.privacy import load_sensitive
 from api.settings import Settings
+from api.uscc import is_enterprise
 from models import Consent, Employer, Posting, Referral
 from models.base import ReferralStatus, utcnow
 
@@ -110,6 +111,7 @@ def position_of(
         staff=employer.staff_count,
         severe=employer.disabled_staff_grade_1_2 + hires.confirmed_severe,
         other=employer.disabled_staff_grade_3_4 + hires.confirmed - hires.confirmed_severe,
+        enterprise=is_enterprise(employer.uscc),
     )
     return figures, quota_position(figures, rules)
 

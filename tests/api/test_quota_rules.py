@@ -12,6 +12,7 @@ import pytest
 
 from api.quota import QuotaFigures, QuotaRules, quota_position, rule_text, working
 from api.settings import Settings
+from api.uscc import check_char, is_enterprise
 from tests.conftest import TEST_SECRET
 
 RULES = QuotaRules()
@@ -95,6 +96,30 @@ def test_exemption_threshold_thirty_is_exempt_thirty_one_pays() -> None:
     assert quota_position(QuotaFigures(staff=31, severe=0, other=0), wider).status == "exempt"
 
 
+def test_only_enterprises_have_the_small_employer_exemption() -> None:
+    # A public institution with 20 staff: 20 × 1.5% = 0.3 short; not exempt: 0 < 1% → 90%
+    # 0.3 × 120,000 = 36,000.00; × 0.9 = 32,400.00
+    figures = QuotaFigures(staff=20, severe=0, other=0, enterprise=False)
+    p = quota_position(figures, RULES)
+    assert p.status == "short" and p.fund == Decimal("32400.00")
+    steps = working(p, figures, RULES)
+    assert "不是企业" in steps["zh"][3] and "Not an enterprise" in steps["en"][3]
+    assert steps["en"][-1].endswith("= 32,400.00 yuan")
+    assert quota_position(replace(figures, enterprise=True), RULES).status == "exempt"
+    # With enough disabled staff it meets the ratio like anyone else.
+    assert quota_position(replace(figures, other=1), RULES).status == "meets"
+
+
+def test_credit_codes_say_which_employers_are_enterprises() -> None:
+    def code(prefix: str) -> str:
+        body = (prefix + "0" * 17)[:17]
+        return body + check_char(body)
+
+    assert is_enterprise(code("91330100"))  # 企业
+    for prefix in ("92", "93", "11", "12", "51", "52", "Y1"):  # 个体工商户, 合作社, 机关, …
+        assert not is_enterprise(code(prefix)), prefix
+
+
 def test_no_staff_is_exempt_and_divides_by_nothing() -> None:
     p = quota_position(QuotaFigures(staff=0, severe=0, other=0), RULES)
     assert p.status == "exempt" and p.required == 0 and p.own_ratio == 0
@@ -167,7 +192,8 @@ def test_rule_text_and_working_say_what_was_used_in_both_languages() -> None:
     text = rule_text(replace(RULES, ratio=Decimal("0.017")))
     assert "1.7%" in text["zh"] and "1.7%" in text["en"]
     assert "按 2 人计算" in text["zh"] and "counts as 2" in text["en"]
-    assert "30 人（含）以下" in text["zh"] and "30 staff or fewer" in text["en"]
+    assert "30 人（含）以下的企业" in text["zh"]
+    assert "Enterprises with 30 staff or fewer" in text["en"]
     assert "120,000.00" in text["zh"] and "50%" in text["en"] and "90%" in text["en"]
     figures = QuotaFigures(staff=150, severe=0, other=2)
     steps = working(quota_position(figures, RULES), figures, RULES)

@@ -34,7 +34,7 @@ def test_quota_page_shows_the_position_in_both_languages(
     assert '<html lang="en"' in text
     assert "You are 2.25 people short" in text and "243,000.00 yuan" in text
     assert "Required: 150 × 1.5% = 2.25 people" in text
-    assert "Employers with 30 staff or fewer are exempt" in text
+    assert "Enterprises with 30 staff or fewer are exempt" in text
 
 
 def test_figures_form_saves_and_updates_the_position(client: TestClient, session: Session) -> None:
