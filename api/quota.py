@@ -19,10 +19,10 @@ The rules (design.md, "Domain facts"; the figures are settings, not code):
   an employer whose own ratio (counted ÷ staff) reaches reduced_threshold (1%) pays
   share_at_or_above_threshold (50%) of it, one below pays share_below_threshold (90%).
   Set both shares to 1 to collect in full.
-- exempt: an enterprise (企业; its credit code says so, api.uscc.is_enterprise) with at most
-  exempt_max_staff (30) staff pays nothing; its shortfall is still shown. The same notice
-  exempts enterprises only: a government body, public institution or social organisation
-  of any size pays.
+- exempt: an employer with at most exempt_max_staff (30) staff pays nothing; its shortfall
+  is still shown. The notice exempts enterprises (企业) only, so a government body, public
+  institution or social organisation (by its credit code, api.uscc.is_public_body) pays at
+  any size.
 """
 
 from dataclasses import dataclass
@@ -55,7 +55,7 @@ class QuotaFigures:
     staff: int
     severe: int  # people holding a grade 1–2 certificate (counted severe_weight each)
     other: int  # other disabled people (grade 3–4, or a grade not known here: counted once)
-    enterprise: bool = True  # 企业: only enterprises have the small-employer exemption
+    public_body: bool = False  # 机关, 事业单位, 社会组织: no small-employer exemption
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def quota_position(figures: QuotaFigures, rules: QuotaRules) -> QuotaPosition:
     )
     # The tier compares exactly (counted ≥ staff × threshold), not the rounded own_ratio.
     reached = counted >= figures.staff * rules.reduced_threshold
-    exempt = figures.enterprise and figures.staff <= rules.exempt_max_staff
+    exempt = not figures.public_body and figures.staff <= rules.exempt_max_staff
     if exempt:
         status: Status = "exempt"
     elif shortfall == 0:
@@ -213,11 +213,11 @@ def working(
         zh.append(f"在职职工 {p.staff} 人，不超过 {rules.exempt_max_staff} 人：免缴保障金。")
         en.append(f"{p.staff} staff, not more than {rules.exempt_max_staff}: no fund is due.")
         return {"zh": zh, "en": en}
-    if not figures.enterprise and p.staff <= rules.exempt_max_staff:
-        zh.append("不是企业（按统一社会信用代码）：小微企业免缴不适用。")
+    if figures.public_body and p.staff <= rules.exempt_max_staff:
+        zh.append("机关、事业单位或社会组织（按统一社会信用代码）：小微企业免缴不适用。")
         en.append(
-            "Not an enterprise (by its unified social credit code): the small-enterprise "
-            "exemption does not apply."
+            "A government body, public institution or social organisation (by its unified "
+            "social credit code): the small-enterprise exemption does not apply."
         )
     if p.status == "meets":
         zh.append("已达到安排比例：不需缴纳保障金。")

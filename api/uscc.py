@@ -17,9 +17,10 @@ def is_valid(code: str) -> bool:
     return check_char(code[:17]) == code[17]
 
 
-def is_enterprise(code: str) -> bool:
-    """True when the code names an enterprise (企业): registered by market regulation
-    (登记管理部门码 "9", 工商) as the organisation kind "1" (企业), not a sole trader ("92"
-    个体工商户), a farmers' cooperative ("93"), a government body or public institution
-    ("1x", 机构编制) or a social organisation ("5x", 民政). GB 32100-2015, 表 1."""
-    return code[:2] == "91"
+
+def is_public_body(code: str) -> bool:
+    """True when the code names a government body, public institution or mass organisation
+    (登记管理部门码 "1", 机构编制) or a social organisation (社会团体, 民办非企业单位, 基金会:
+    "5", 民政). GB 32100-2015, 表 1. Enterprises, sole traders and cooperatives are
+    registered by market regulation ("9")."""
+    return code[:1] in ("1", "5")

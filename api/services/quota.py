@@ -22,7 +22,7 @@ from api.services import audit
 from api.services.employers import get_employer
 from api.services.privacy import load_sensitive
 from api.settings import Settings
-from api.uscc import is_enterprise
+from api.uscc import is_public_body
 from models import Consent, Employer, Posting, Referral
 from models.base import ReferralStatus, utcnow
 
@@ -111,7 +111,7 @@ def position_of(
         staff=employer.staff_count,
         severe=employer.disabled_staff_grade_1_2 + hires.confirmed_severe,
         other=employer.disabled_staff_grade_3_4 + hires.confirmed - hires.confirmed_severe,
-        enterprise=is_enterprise(employer.uscc),
+        public_body=is_public_body(employer.uscc),
     )
     return figures, quota_position(figures, rules)
 

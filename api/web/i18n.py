@@ -477,8 +477,8 @@ _CORE_TEXTS: Final[Mapping[str, tuple[str, str]]] = {
         "You meet the ratio. No fund is due.",
     ),
     "quota_summary_exempt": (
-        "企业在职职工不超过 {n} 人，免缴保障金。",
-        "An enterprise with {n} staff or fewer: no fund is due.",
+        "在职职工不超过 {n} 人，免缴保障金。",
+        "You have {n} staff or fewer, so no fund is due.",
     ),
     "quota_position_heading": ("现在的情况", "Where you stand"),
     "quota_people": ("人", "people"),

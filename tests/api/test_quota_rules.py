@@ -12,7 +12,7 @@ import pytest
 
 from api.quota import QuotaFigures, QuotaRules, quota_position, rule_text, working
 from api.settings import Settings
-from api.uscc import check_char, is_enterprise
+from api.uscc import check_char, is_public_body
 from tests.conftest import TEST_SECRET
 
 RULES = QuotaRules()
@@ -99,25 +99,26 @@ def test_exemption_threshold_thirty_is_exempt_thirty_one_pays() -> None:
 def test_only_enterprises_have_the_small_employer_exemption() -> None:
     # A public institution with 20 staff: 20 × 1.5% = 0.3 short; not exempt: 0 < 1% → 90%
     # 0.3 × 120,000 = 36,000.00; × 0.9 = 32,400.00
-    figures = QuotaFigures(staff=20, severe=0, other=0, enterprise=False)
+    figures = QuotaFigures(staff=20, severe=0, other=0, public_body=True)
     p = quota_position(figures, RULES)
     assert p.status == "short" and p.fund == Decimal("32400.00")
     steps = working(p, figures, RULES)
-    assert "不是企业" in steps["zh"][3] and "Not an enterprise" in steps["en"][3]
+    assert "事业单位" in steps["zh"][3] and "public institution" in steps["en"][3]
     assert steps["en"][-1].endswith("= 32,400.00 yuan")
-    assert quota_position(replace(figures, enterprise=True), RULES).status == "exempt"
+    assert quota_position(replace(figures, public_body=False), RULES).status == "exempt"
     # With enough disabled staff it meets the ratio like anyone else.
     assert quota_position(replace(figures, other=1), RULES).status == "meets"
 
 
-def test_credit_codes_say_which_employers_are_enterprises() -> None:
+def test_credit_codes_say_which_employers_are_public_bodies() -> None:
     def code(prefix: str) -> str:
         body = (prefix + "0" * 17)[:17]
         return body + check_char(body)
 
-    assert is_enterprise(code("91330100"))  # 企业
-    for prefix in ("92", "93", "11", "12", "51", "52", "Y1"):  # 个体工商户, 合作社, 机关, …
-        assert not is_enterprise(code(prefix)), prefix
+    for prefix in ("11", "12", "13", "51", "52", "53"):  # 机关, 事业单位, 群团, 社会组织
+        assert is_public_body(code(prefix)), prefix
+    for prefix in ("91", "92", "93", "Y1"):  # 企业, 个体工商户, 合作社, other
+        assert not is_public_body(code(prefix)), prefix
 
 
 def test_no_staff_is_exempt_and_divides_by_nothing() -> None:
