@@ -15,6 +15,7 @@ from sqlmodel import Session, col, func, select
 
 from api.main import create_app
 from api.settings import Settings
+from api.uscc import check_char
 from models import AuditLog, Employer, Posting, Referral
 from models.base import NeedLevel, OfferAvailability, Role
 from tests import factories as f
@@ -293,6 +294,20 @@ def test_small_employer_is_exempt_but_sees_its_shortfall(
     q = quota(client, w)
     # 31 × 1.5% = 0.465; 0.465 × 120,000 = 55,800.00; 0 < 1% → 90% = 50,220.00
     assert (q["status"], q["shortfall"], q["fund"]) == ("short", "0.465", "50220.00")
+
+
+def test_a_small_public_institution_is_not_exempt(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    w = firm(session, settings, staff=20)
+    body = "12330100" + "0" * 9  # 事业单位 (registered by 机构编制, kind 2)
+    w.employer.uscc = body + check_char(body)
+    session.add(w.employer)
+    session.commit()
+    q = quota(client, w)
+    # 20 × 1.5% = 0.3; 0.3 × 120,000 = 36,000.00; 0 < 1% → 90% = 32,400.00
+    assert (q["status"], q["shortfall"], q["fund"]) == ("short", "0.3", "32400.00")
+    assert any("事业单位" in line for line in q["working"]["zh"]), q["working"]
 
 
 def test_rules_come_from_the_settings(session: Session, settings: Settings, engine: Any) -> None:
