@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import types
 from typing import Any
 
@@ -23,6 +24,33 @@ from matcher.signals import (
 # once (TBB or OpenMP), never the workqueue fallback, which aborts on concurrent launches.
 if numba.config.THREADING_LAYER == "default":  # type: ignore[attr-defined]
     numba.config.THREADING_LAYER = "threadsafe"  # type: ignore[attr-defined]
+
+_log = logging.getLogger(__name__)
+_THREADS: list[bool] = []  # [usable], once known
+
+
+def threads_usable() -> bool:
+    """Whether the compiled parallel loops can run (a thread-safe threading layer loads).
+
+    Checked once, by starting numba's threading layer as a first parallel launch would; where
+    neither TBB nor OpenMP loads (no libgomp, no tbb) every kernel runs its serial twin
+    instead of raising at first use.
+    """
+    if not _THREADS:
+        try:
+            from numba.np.ufunc.parallel import _launch_threads
+        except ImportError:  # a numba without it: its first launch will start the layer
+            _THREADS.append(True)
+            return True
+        try:
+            _launch_threads()  # type: ignore[no-untyped-call]
+            ok = True
+        except (ValueError, ImportError, OSError) as exc:
+            _log.warning("no thread-safe numba threading layer (%s); ranking runs serially", exc)
+            ok = False
+        _THREADS.append(ok)
+    return _THREADS[0]
+
 
 FloatArray = npt.NDArray[np.float32]
 F64Array = npt.NDArray[np.float64]
@@ -137,7 +165,8 @@ def pair_dots(
     out = np.zeros(slots.size, dtype=np.float32)
     if slots.size == 0:
         return out
-    chunks = max(1, min(numba.get_num_threads(), slots.size // 4096))
+    threads = numba.get_num_threads() if threads_usable() else 1
+    chunks = max(1, min(threads, slots.size // 4096))
     bounds = np.linspace(0, slots.size, chunks + 1).astype(np.int64)
     scratch = np.zeros((chunks, matrix.shape[1]), dtype=np.float32)
     run = _pair_dots_chunks if chunks > 1 else _pair_dots_chunks_serial
@@ -308,7 +337,7 @@ def pools(
                 ]
             )
         p_geo = np.column_stack([np.radians(p_lat), np.radians(p_lon), np.cos(np.radians(p_lat))])
-        run = _pools_kernel if b >= PARALLEL_ROWS else _pools_kernel_serial
+        run = _pools_kernel if b >= PARALLEL_ROWS and threads_usable() else _pools_kernel_serial
         run(
             block,
             base,
@@ -504,7 +533,11 @@ def top_pairs(
         q, fq, iq, needs = seeker_cols
         p, ip = slot_cols
         req, opt = skills
-        run = _top_pairs_kernel if b >= PARALLEL_ROWS else _top_pairs_kernel_serial
+        run = (
+            _top_pairs_kernel
+            if b >= PARALLEL_ROWS and threads_usable()
+            else _top_pairs_kernel_serial
+        )
         run(
             starts,
             slots,
