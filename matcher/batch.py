@@ -393,6 +393,7 @@ def _top_pairs_kernel(
     consts: Any,
     k: Any,
     out: Any,
+    out_total: Any,
     sizes: Any,
 ) -> None:  # pragma: no cover - compiled; exercised through top_pairs
     # q: (b, 9) float64 per seeker: d_mean, d_std, l_mean, l_std, lat, lon, loc_limit, wage,
@@ -498,6 +499,7 @@ def _top_pairs_kernel(
             if held < k:
                 held += 1
         out[i, :held] = best[:held]
+        out_total[i, :held] = best_total[:held]
         sizes[i] = held
 
 
@@ -518,16 +520,18 @@ def top_pairs(
     weights: F64Array,
     consts: F64Array,
     k: int,
-) -> tuple[IntArray, IntArray]:
+) -> tuple[IntArray, F64Array, IntArray]:
     """Positions of each row's ``k`` best pairs by fused score, best first (ties: lower slot).
 
     Pairs ``starts[i]:starts[i + 1]`` belong to seeker row ``i``; ``dense`` and ``lex`` are
     their raw cosines. The score is ``Ranker``'s: text relevance from the z-scored channels
     and the side signals weighted, an unknown signal's weight going to text relevance. One
-    compiled pass per row, rows over the cores. Returns (positions grouped by row, sizes).
+    compiled pass per row, rows over the cores. Returns (positions grouped by row, their
+    scores, sizes).
     """
     b = starts.size - 1
     out = np.zeros((b, max(k, 0)), dtype=np.int64)
+    out_total = np.zeros((b, max(k, 0)), dtype=np.float64)
     sizes = np.zeros(b, dtype=np.int64)
     if b and k > 0 and slots.size:
         q, fq, iq, needs = seeker_cols
@@ -560,8 +564,10 @@ def top_pairs(
             consts,
             k,
             out,
+            out_total,
             sizes,
         )
     keep = np.arange(out.shape[1])[None, :] < sizes[:, None]
     picked: IntArray = out[keep]
-    return picked, sizes
+    totals: F64Array = out_total[keep]
+    return picked, totals, sizes

@@ -56,6 +56,9 @@ LANGS: tuple[str, ...] = ("zh", "en", "unknown")
 MODES: tuple[str, ...] = ("on_site", "hybrid", "remote")
 SCHEDULES: tuple[str, ...] = ("full_time", "part_time", "flexible", "any")
 LEXICAL_SAMPLE = 2048
+# A top-k pair whose compiled score is this far below its seeker's floor is dropped before it
+# is explained; the compiled score and a Match's differ by float rounding only (< 1e-12).
+FLOOR_SLACK = 1e-6
 
 
 def posting_text(posting: PostingDoc) -> str:
@@ -775,8 +778,13 @@ class Ranker:
         k: int = 20,
         now: datetime | None = None,
         posted_after: datetime | None = None,
+        min_scores: Sequence[float] | None = None,
     ) -> list[list[Match]]:
         """``rank`` for many seekers at once: top ``k`` explained matches each, scores in [0, 1].
+
+        With ``min_scores`` (one per seeker) the matches of a seeker's top ``k`` scoring below
+        its minimum are left out before they are explained: the result is each full list
+        filtered by ``match.score >= min_score`` (a digest's threshold), built for less.
 
         Seekers are ranked in blocks of ``block_size``: one (block, n) dense product, candidate
         pools chosen for the whole block, and constraints, lexical scores and side signals
@@ -793,6 +801,9 @@ class Ranker:
             queries, dense_q, lex_q = self._prepare(seekers)
             masks = _MaskCache(_after(posted_after))
             weights = self.weights.signal_weights()
+            floors = None if min_scores is None else np.asarray(min_scores, dtype=np.float64)
+            if floors is not None and floors.shape != (len(seekers),):
+                raise ValueError("min_scores needs one minimum per seeker")
 
             rows = self._block_rows(queries, moment.timestamp(), masks)
 
@@ -806,6 +817,7 @@ class Ranker:
                     moment,
                     masks,
                     weights,
+                    None if floors is None else floors[start:stop],
                 )
 
             starts = list(range(0, len(queries), rows))
@@ -1218,9 +1230,14 @@ class Ranker:
         now: datetime,
         masks: _MaskCache,
         weights: dict[str, float],
+        floors: F64Array | None = None,
     ) -> Callable[[], list[list[Match]]]:
         """Top ``k`` matches of each seeker of one block (see ``rank_many``), scored now and
         built as ``Match`` objects when the returned function is called.
+
+        ``floors``: per seeker, the minimum score of a returned match. Pairs of the top ``k``
+        more than ``FLOOR_SLACK`` below it (by the compiled pass's score) are dropped here; the
+        rest are checked on the exact ``Match`` score when built.
 
         Pools, their scores and the top ``k`` of each seeker are compiled passes over the
         block's (seeker, posting) pairs (``matcher.batch``); the channels and signals that
@@ -1245,7 +1262,7 @@ class Ranker:
         pair_share = self._pair_share_table()
         n = self._n
         side_w = np.array([weights[name] for name in SIDE_SIGNALS])
-        top, sizes = top_pairs(
+        top, totals, sizes = top_pairs(
             group_starts(rows, b),
             slots,
             dense,
@@ -1297,6 +1314,11 @@ class Ranker:
             k,
         )
         rows, slots, lex, d = rows[top], slots[top], lex[top], dense[top]
+        if floors is not None:
+            owner = np.repeat(np.arange(b), sizes)
+            keep = totals >= floors[owner] - FLOOR_SLACK
+            sizes = np.bincount(owner[keep], minlength=b)
+            rows, slots, lex, d = rows[keep], slots[keep], lex[keep], d[keep]
 
         def z(values: FloatArray, mean: F64, std: F64, good: BoolArray) -> FloatArray:
             safe = np.where(good, std, 1.0)
@@ -1326,6 +1348,7 @@ class Ranker:
             dist,
             hits,
             weights,
+            floors,
         )
 
     def _pair_share_table(self) -> FloatArray:
@@ -1349,8 +1372,10 @@ class Ranker:
         dist: npt.NDArray[np.float64],
         hits: BoolArray,
         weights: dict[str, float],
+        floors: F64Array | None = None,
     ) -> list[list[Match]]:
-        """Explained ``Match`` objects of the chosen pairs (the arithmetic of ``score_pair``)."""
+        """Explained ``Match`` objects of the chosen pairs (the arithmetic of ``score_pair``),
+        those scoring below their seeker's floor (if given) left out."""
         known = ~np.isnan(side)
         side_w = np.array([weights[name] for name in SIDE_SIGNALS])[:, None]
         text_weight = weights["text"] + np.where(known, 0.0, side_w).sum(axis=0)
@@ -1391,10 +1416,14 @@ class Ranker:
         needs_level = level[slots[:, None], np.maximum(bq.needs[rows], 0)].tolist()
         out: list[list[Match]] = []
         t = 0
+        floor_l = [-np.inf] * len(queries) if floors is None else floors.tolist()
         for size in sizes:
             matches: list[Match] = []
             for _ in range(size):
                 i, slot = rows_l[t], slots_l[t]
+                if score_l[t] < floor_l[i]:
+                    t += 1
+                    continue
                 seeker = queries[i].seeker
                 posting = self._postings[slot]
                 assert posting is not None  # alive slots hold their posting

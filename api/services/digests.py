@@ -173,13 +173,21 @@ def digest_pushes(
         if d.seeker_id in docs:
             groups.setdefault(d.since, []).append(d)
     for since, members in groups.items():
-        ranked = ranker.rank_many([docs[m.seeker_id] for m in members], k, now, posted_after=since)
+        # Each seeker's threshold is applied inside the ranking: only matches that can go
+        # into a push are explained.
+        ranked = ranker.rank_many(
+            [docs[m.seeker_id] for m in members],
+            k,
+            now,
+            posted_after=since,
+            min_scores=[m.min_score for m in members],
+        )
         for member, matches in zip(members, ranked, strict=True):
             skip = (dismissed or {}).get(member.seeker_id, set())
             items = [
                 digest_item(m, postings.get(int(m.id)), labels, hidden)
                 for m in matches
-                if m.score >= member.min_score and int(m.id) not in skip
+                if int(m.id) not in skip
             ]
             if not items:
                 continue

@@ -200,3 +200,25 @@ def test_parallel_kernels_are_used_where_a_layer_loads() -> None:
     from matcher import batch
 
     assert batch.threads_usable()
+
+
+def test_min_scores_filter_each_full_ranking() -> None:
+    """``min_scores`` gives each seeker's full top k filtered by its minimum (a digest's)."""
+    rng = np.random.default_rng(8)
+    r = Ranker(HashingEncoder(dim=64), candidates=40, block_size=8).fit(random_postings(rng, 200))
+    seekers = random_seekers(rng, 40)
+    full = r.rank_many(seekers, k=12, now=NOW)
+    scores = sorted({m.score for ms in full for m in ms})
+    assert len(scores) > 20
+    # Floors between and exactly at real scores, below every score and above every score.
+    picks = [-1.0, 2.0, *(scores[j] for j in rng.integers(0, len(scores), 38))]
+    floors = [float(x) for x in picks]
+    for after in (None, NOW - timedelta(days=20)):
+        want = r.rank_many(seekers, k=12, now=NOW, posted_after=after)
+        assert_same(want, r.rank_reference(seekers, k=12, now=NOW, posted_after=after))
+        got = r.rank_many(seekers, k=12, now=NOW, posted_after=after, min_scores=floors)
+        assert_same(got, [[m for m in ms if m.score >= f] for ms, f in zip(want, floors)])
+    kept = sum(len(ms) for ms in r.rank_many(seekers, k=12, now=NOW, min_scores=floors))
+    assert 0 < kept < sum(len(ms) for ms in full)
+    with pytest.raises(ValueError):
+        r.rank_many(seekers, k=12, now=NOW, min_scores=[0.5])
