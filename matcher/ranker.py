@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from matcher.batch import group_starts, haversine_pairs, pair_dots, pools, top_pairs
+from matcher.batch import F64Array, group_starts, haversine_pairs, pair_dots, pools, top_pairs
 from matcher.constraints import violations
 from matcher.encoders import FloatArray, TextEncoder
 from matcher.errors import MatcherError, NotFittedError

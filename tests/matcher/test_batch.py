@@ -217,7 +217,9 @@ def test_min_scores_filter_each_full_ranking() -> None:
         want = r.rank_many(seekers, k=12, now=NOW, posted_after=after)
         assert_same(want, r.rank_reference(seekers, k=12, now=NOW, posted_after=after))
         got = r.rank_many(seekers, k=12, now=NOW, posted_after=after, min_scores=floors)
-        assert_same(got, [[m for m in ms if m.score >= f] for ms, f in zip(want, floors)])
+        assert_same(
+            got, [[m for m in ms if m.score >= f] for ms, f in zip(want, floors, strict=True)]
+        )
     kept = sum(len(ms) for ms in r.rank_many(seekers, k=12, now=NOW, min_scores=floors))
     assert 0 < kept < sum(len(ms) for ms in full)
     with pytest.raises(ValueError):
