@@ -304,8 +304,7 @@ def pools(
     limit: F64Array,
     lat: F64Array,
     lon: F64Array,
-    p_lat: F64Array,
-    p_lon: F64Array,
+    p_geo: F64Array,
     mode: npt.NDArray[np.int8],
     remote: int,
     want: int,
@@ -315,8 +314,9 @@ def pools(
 
     Feasible: ``base[kind[row]]`` (open, unexpired, mode, schedule, posted after), essential
     needs offered at some level in ``level`` (``ess`` holds code columns, -1 padding) and,
-    where ``limit`` is set, the posting within it or remote (an unknown place is kept).
-    One compiled pass per row, rows spread over the cores: a threshold from a strided
+    where ``limit`` is set, the posting within it or remote (an unknown place is kept);
+    ``p_geo`` holds each slot's latitude, longitude (radians) and cos(latitude), NaN where
+    unknown. One compiled pass per row, rows spread over the cores: a threshold from a strided
     sample of feasible postings, then one scan keeping feasible slots above it (every
     feasible slot if fewer than ``want`` are), then the top ``want`` of those.
     """
@@ -336,7 +336,6 @@ def pools(
                     np.where(has, (limit / EARTH_RADIUS_KM) ** 2, np.inf),
                 ]
             )
-        p_geo = np.column_stack([np.radians(p_lat), np.radians(p_lon), np.cos(np.radians(p_lat))])
         run = _pools_kernel if b >= PARALLEL_ROWS and threads_usable() else _pools_kernel_serial
         run(
             block,

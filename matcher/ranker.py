@@ -316,6 +316,7 @@ class Ranker:
         self._have_cache: dict[str, tuple[int, IntArray]] = {}
         self._offer_codes: dict[str, int] = {}
         self._offer_level: npt.NDArray[np.uint8] | None = None
+        self._slot_pack: tuple[F64Array, F64Array, IntArray] | None = None
         self._emb_sum = np.zeros(dim, dtype=np.float64)
         self._gram = np.zeros((dim, dim), dtype=np.float64)
 
@@ -453,6 +454,7 @@ class Ranker:
         self._street_id[slot] = self._place_id(p.street_code)
         self._centre_id[slot] = self._place_id(p.centre_code)
         self._offer_level = None
+        self._slot_pack = None
         self._centre[slot] = p.centre_code
         for table in (self._offer_any, self._offer_now):
             for mask in table.values():
@@ -510,6 +512,7 @@ class Ranker:
         self._skill_ids[slot] = None
         self._skill_csr = None
         self._offer_level = None
+        self._slot_pack = None
         self._add_stats(self._emb[slot], -1.0)
         self._emb[slot] = 0.0
         self._lex_stale[slot] = True
@@ -976,6 +979,28 @@ class Ranker:
             self._offer_level = level
         return self._offer_level
 
+    def _slot_columns(self) -> tuple[F64Array, F64Array, IntArray]:
+        """The per-posting columns the compiled loops read, packed one row per slot and kept
+        until a posting changes (as the offer levels): place (radians, cos latitude) for pool
+        selection; latitude, longitude, wage, posting time; language, street id, centre id,
+        schedule, work mode."""
+        if self._slot_pack is None or self._slot_pack[0].shape[0] != self._n:
+            n = self._n
+            lat, lon = np.radians(self._lat[:n]), np.radians(self._lon[:n])
+            geo = np.ascontiguousarray(np.column_stack([lat, lon, np.cos(lat)]))
+            p = np.column_stack([self._lat[:n], self._lon[:n], self._wage[:n], self._posted[:n]])
+            ip = np.column_stack(
+                [
+                    self._lang[:n],
+                    self._street_id[:n],
+                    self._centre_id[:n],
+                    self._sched[:n],
+                    self._mode[:n],
+                ]
+            ).astype(np.int64)
+            self._slot_pack = (geo, np.ascontiguousarray(p), np.ascontiguousarray(ip))
+        return self._slot_pack
+
     def _have_cols(self, have: str) -> IntArray:
         """Skill-vocabulary columns a held skill key matches (cached; extended as it grows)."""
         covered, cols = self._have_cache.get(have, (0, np.zeros(0, dtype=np.int64)))
@@ -1098,8 +1123,7 @@ class Ranker:
             bq.limit,
             bq.lat,
             bq.lon,
-            self._lat[at],
-            self._lon[at],
+            self._slot_columns()[0][at],
             self._mode[at],
             MODES.index("remote"),
             self.candidates,
@@ -1260,7 +1284,6 @@ class Ranker:
         lex = self._pair_lexical(rows, slots, lex_q)
         hits = self._skill_hits(queries, rows, slots)
         pair_share = self._pair_share_table()
-        n = self._n
         side_w = np.array([weights[name] for name in SIDE_SIGNALS])
         top, totals, sizes = top_pairs(
             group_starts(rows, b),
@@ -1285,18 +1308,7 @@ class Ranker:
                 np.column_stack([bq.lang, bq.street, bq.centre, bq.sched]),
                 bq.needs,
             ),
-            (
-                np.column_stack([self._lat[:n], self._lon[:n], self._wage[:n], self._posted[:n]]),
-                np.column_stack(
-                    [
-                        self._lang[:n],
-                        self._street_id[:n],
-                        self._centre_id[:n],
-                        self._sched[:n],
-                        self._mode[:n],
-                    ]
-                ).astype(np.int64),
-            ),
+            self._slot_columns()[1:],
             hits,
             self._offer_levels(),
             self._skill_matrices(),
