@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import types
 from typing import Any
 
@@ -23,6 +24,33 @@ from matcher.signals import (
 # once (TBB or OpenMP), never the workqueue fallback, which aborts on concurrent launches.
 if numba.config.THREADING_LAYER == "default":  # type: ignore[attr-defined]
     numba.config.THREADING_LAYER = "threadsafe"  # type: ignore[attr-defined]
+
+_log = logging.getLogger(__name__)
+_THREADS: list[bool] = []  # [usable], once known
+
+
+def threads_usable() -> bool:
+    """Whether the compiled parallel loops can run (a thread-safe threading layer loads).
+
+    Checked once, by starting numba's threading layer as a first parallel launch would; where
+    neither TBB nor OpenMP loads (no libgomp, no tbb) every kernel runs its serial twin
+    instead of raising at first use.
+    """
+    if not _THREADS:
+        try:
+            from numba.np.ufunc.parallel import _launch_threads
+        except ImportError:  # a numba without it: its first launch will start the layer
+            _THREADS.append(True)
+            return True
+        try:
+            _launch_threads()  # type: ignore[no-untyped-call]
+            ok = True
+        except (ValueError, ImportError, OSError) as exc:
+            _log.warning("no thread-safe numba threading layer (%s); ranking runs serially", exc)
+            ok = False
+        _THREADS.append(ok)
+    return _THREADS[0]
+
 
 FloatArray = npt.NDArray[np.float32]
 F64Array = npt.NDArray[np.float64]
@@ -137,7 +165,8 @@ def pair_dots(
     out = np.zeros(slots.size, dtype=np.float32)
     if slots.size == 0:
         return out
-    chunks = max(1, min(numba.get_num_threads(), slots.size // 4096))
+    threads = numba.get_num_threads() if threads_usable() else 1
+    chunks = max(1, min(threads, slots.size // 4096))
     bounds = np.linspace(0, slots.size, chunks + 1).astype(np.int64)
     scratch = np.zeros((chunks, matrix.shape[1]), dtype=np.float32)
     run = _pair_dots_chunks if chunks > 1 else _pair_dots_chunks_serial
@@ -275,8 +304,7 @@ def pools(
     limit: F64Array,
     lat: F64Array,
     lon: F64Array,
-    p_lat: F64Array,
-    p_lon: F64Array,
+    p_geo: F64Array,
     mode: npt.NDArray[np.int8],
     remote: int,
     want: int,
@@ -286,8 +314,9 @@ def pools(
 
     Feasible: ``base[kind[row]]`` (open, unexpired, mode, schedule, posted after), essential
     needs offered at some level in ``level`` (``ess`` holds code columns, -1 padding) and,
-    where ``limit`` is set, the posting within it or remote (an unknown place is kept).
-    One compiled pass per row, rows spread over the cores: a threshold from a strided
+    where ``limit`` is set, the posting within it or remote (an unknown place is kept);
+    ``p_geo`` holds each slot's latitude, longitude (radians) and cos(latitude), NaN where
+    unknown. One compiled pass per row, rows spread over the cores: a threshold from a strided
     sample of feasible postings, then one scan keeping feasible slots above it (every
     feasible slot if fewer than ``want`` are), then the top ``want`` of those.
     """
@@ -307,8 +336,7 @@ def pools(
                     np.where(has, (limit / EARTH_RADIUS_KM) ** 2, np.inf),
                 ]
             )
-        p_geo = np.column_stack([np.radians(p_lat), np.radians(p_lon), np.cos(np.radians(p_lat))])
-        run = _pools_kernel if b >= PARALLEL_ROWS else _pools_kernel_serial
+        run = _pools_kernel if b >= PARALLEL_ROWS and threads_usable() else _pools_kernel_serial
         run(
             block,
             base,
@@ -364,6 +392,7 @@ def _top_pairs_kernel(
     consts: Any,
     k: Any,
     out: Any,
+    out_total: Any,
     sizes: Any,
 ) -> None:  # pragma: no cover - compiled; exercised through top_pairs
     # q: (b, 9) float64 per seeker: d_mean, d_std, l_mean, l_std, lat, lon, loc_limit, wage,
@@ -469,6 +498,7 @@ def _top_pairs_kernel(
             if held < k:
                 held += 1
         out[i, :held] = best[:held]
+        out_total[i, :held] = best_total[:held]
         sizes[i] = held
 
 
@@ -489,22 +519,28 @@ def top_pairs(
     weights: F64Array,
     consts: F64Array,
     k: int,
-) -> tuple[IntArray, IntArray]:
+) -> tuple[IntArray, F64Array, IntArray]:
     """Positions of each row's ``k`` best pairs by fused score, best first (ties: lower slot).
 
     Pairs ``starts[i]:starts[i + 1]`` belong to seeker row ``i``; ``dense`` and ``lex`` are
     their raw cosines. The score is ``Ranker``'s: text relevance from the z-scored channels
     and the side signals weighted, an unknown signal's weight going to text relevance. One
-    compiled pass per row, rows over the cores. Returns (positions grouped by row, sizes).
+    compiled pass per row, rows over the cores. Returns (positions grouped by row, their
+    scores, sizes).
     """
     b = starts.size - 1
     out = np.zeros((b, max(k, 0)), dtype=np.int64)
+    out_total = np.zeros((b, max(k, 0)), dtype=np.float64)
     sizes = np.zeros(b, dtype=np.int64)
     if b and k > 0 and slots.size:
         q, fq, iq, needs = seeker_cols
         p, ip = slot_cols
         req, opt = skills
-        run = _top_pairs_kernel if b >= PARALLEL_ROWS else _top_pairs_kernel_serial
+        run = (
+            _top_pairs_kernel
+            if b >= PARALLEL_ROWS and threads_usable()
+            else _top_pairs_kernel_serial
+        )
         run(
             starts,
             slots,
@@ -527,8 +563,10 @@ def top_pairs(
             consts,
             k,
             out,
+            out_total,
             sizes,
         )
     keep = np.arange(out.shape[1])[None, :] < sizes[:, None]
     picked: IntArray = out[keep]
-    return picked, sizes
+    totals: F64Array = out_total[keep]
+    return picked, totals, sizes

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from matcher.batch import group_starts, haversine_pairs, pair_dots, pools, top_pairs
+from matcher.batch import F64Array, group_starts, haversine_pairs, pair_dots, pools, top_pairs
 from matcher.constraints import violations
 from matcher.encoders import FloatArray, TextEncoder
 from matcher.errors import MatcherError, NotFittedError
@@ -56,6 +56,9 @@ LANGS: tuple[str, ...] = ("zh", "en", "unknown")
 MODES: tuple[str, ...] = ("on_site", "hybrid", "remote")
 SCHEDULES: tuple[str, ...] = ("full_time", "part_time", "flexible", "any")
 LEXICAL_SAMPLE = 2048
+# A top-k pair whose compiled score is this far below its seeker's floor is dropped before it
+# is explained; the compiled score and a Match's differ by float rounding only (< 1e-12).
+FLOOR_SLACK = 1e-6
 
 
 def posting_text(posting: PostingDoc) -> str:
@@ -313,6 +316,7 @@ class Ranker:
         self._have_cache: dict[str, tuple[int, IntArray]] = {}
         self._offer_codes: dict[str, int] = {}
         self._offer_level: npt.NDArray[np.uint8] | None = None
+        self._slot_pack: tuple[F64Array, F64Array, IntArray] | None = None
         self._emb_sum = np.zeros(dim, dtype=np.float64)
         self._gram = np.zeros((dim, dim), dtype=np.float64)
 
@@ -450,6 +454,7 @@ class Ranker:
         self._street_id[slot] = self._place_id(p.street_code)
         self._centre_id[slot] = self._place_id(p.centre_code)
         self._offer_level = None
+        self._slot_pack = None
         self._centre[slot] = p.centre_code
         for table in (self._offer_any, self._offer_now):
             for mask in table.values():
@@ -507,6 +512,7 @@ class Ranker:
         self._skill_ids[slot] = None
         self._skill_csr = None
         self._offer_level = None
+        self._slot_pack = None
         self._add_stats(self._emb[slot], -1.0)
         self._emb[slot] = 0.0
         self._lex_stale[slot] = True
@@ -775,8 +781,13 @@ class Ranker:
         k: int = 20,
         now: datetime | None = None,
         posted_after: datetime | None = None,
+        min_scores: Sequence[float] | None = None,
     ) -> list[list[Match]]:
         """``rank`` for many seekers at once: top ``k`` explained matches each, scores in [0, 1].
+
+        With ``min_scores`` (one per seeker) the matches of a seeker's top ``k`` scoring below
+        its minimum are left out before they are explained: the result is each full list
+        filtered by ``match.score >= min_score`` (a digest's threshold), built for less.
 
         Seekers are ranked in blocks of ``block_size``: one (block, n) dense product, candidate
         pools chosen for the whole block, and constraints, lexical scores and side signals
@@ -793,6 +804,9 @@ class Ranker:
             queries, dense_q, lex_q = self._prepare(seekers)
             masks = _MaskCache(_after(posted_after))
             weights = self.weights.signal_weights()
+            floors = None if min_scores is None else np.asarray(min_scores, dtype=np.float64)
+            if floors is not None and floors.shape != (len(seekers),):
+                raise ValueError("min_scores needs one minimum per seeker")
 
             rows = self._block_rows(queries, moment.timestamp(), masks)
 
@@ -806,6 +820,7 @@ class Ranker:
                     moment,
                     masks,
                     weights,
+                    None if floors is None else floors[start:stop],
                 )
 
             starts = list(range(0, len(queries), rows))
@@ -964,6 +979,28 @@ class Ranker:
             self._offer_level = level
         return self._offer_level
 
+    def _slot_columns(self) -> tuple[F64Array, F64Array, IntArray]:
+        """The per-posting columns the compiled loops read, packed one row per slot and kept
+        until a posting changes (as the offer levels): place (radians, cos latitude) for pool
+        selection; latitude, longitude, wage, posting time; language, street id, centre id,
+        schedule, work mode."""
+        if self._slot_pack is None or self._slot_pack[0].shape[0] != self._n:
+            n = self._n
+            lat, lon = np.radians(self._lat[:n]), np.radians(self._lon[:n])
+            geo = np.ascontiguousarray(np.column_stack([lat, lon, np.cos(lat)]))
+            p = np.column_stack([self._lat[:n], self._lon[:n], self._wage[:n], self._posted[:n]])
+            ip = np.column_stack(
+                [
+                    self._lang[:n],
+                    self._street_id[:n],
+                    self._centre_id[:n],
+                    self._sched[:n],
+                    self._mode[:n],
+                ]
+            ).astype(np.int64)
+            self._slot_pack = (geo, np.ascontiguousarray(p), np.ascontiguousarray(ip))
+        return self._slot_pack
+
     def _have_cols(self, have: str) -> IntArray:
         """Skill-vocabulary columns a held skill key matches (cached; extended as it grows)."""
         covered, cols = self._have_cache.get(have, (0, np.zeros(0, dtype=np.int64)))
@@ -1086,8 +1123,7 @@ class Ranker:
             bq.limit,
             bq.lat,
             bq.lon,
-            self._lat[at],
-            self._lon[at],
+            self._slot_columns()[0][at],
             self._mode[at],
             MODES.index("remote"),
             self.candidates,
@@ -1218,9 +1254,14 @@ class Ranker:
         now: datetime,
         masks: _MaskCache,
         weights: dict[str, float],
+        floors: F64Array | None = None,
     ) -> Callable[[], list[list[Match]]]:
         """Top ``k`` matches of each seeker of one block (see ``rank_many``), scored now and
         built as ``Match`` objects when the returned function is called.
+
+        ``floors``: per seeker, the minimum score of a returned match. Pairs of the top ``k``
+        more than ``FLOOR_SLACK`` below it (by the compiled pass's score) are dropped here; the
+        rest are checked on the exact ``Match`` score when built.
 
         Pools, their scores and the top ``k`` of each seeker are compiled passes over the
         block's (seeker, posting) pairs (``matcher.batch``); the channels and signals that
@@ -1243,9 +1284,8 @@ class Ranker:
         lex = self._pair_lexical(rows, slots, lex_q)
         hits = self._skill_hits(queries, rows, slots)
         pair_share = self._pair_share_table()
-        n = self._n
         side_w = np.array([weights[name] for name in SIDE_SIGNALS])
-        top, sizes = top_pairs(
+        top, totals, sizes = top_pairs(
             group_starts(rows, b),
             slots,
             dense,
@@ -1268,18 +1308,7 @@ class Ranker:
                 np.column_stack([bq.lang, bq.street, bq.centre, bq.sched]),
                 bq.needs,
             ),
-            (
-                np.column_stack([self._lat[:n], self._lon[:n], self._wage[:n], self._posted[:n]]),
-                np.column_stack(
-                    [
-                        self._lang[:n],
-                        self._street_id[:n],
-                        self._centre_id[:n],
-                        self._sched[:n],
-                        self._mode[:n],
-                    ]
-                ).astype(np.int64),
-            ),
+            self._slot_columns()[1:],
             hits,
             self._offer_levels(),
             self._skill_matrices(),
@@ -1297,6 +1326,11 @@ class Ranker:
             k,
         )
         rows, slots, lex, d = rows[top], slots[top], lex[top], dense[top]
+        if floors is not None:
+            owner = np.repeat(np.arange(b), sizes)
+            keep = totals >= floors[owner] - FLOOR_SLACK
+            sizes = np.bincount(owner[keep], minlength=b)
+            rows, slots, lex, d = rows[keep], slots[keep], lex[keep], d[keep]
 
         def z(values: FloatArray, mean: F64, std: F64, good: BoolArray) -> FloatArray:
             safe = np.where(good, std, 1.0)
@@ -1326,6 +1360,7 @@ class Ranker:
             dist,
             hits,
             weights,
+            floors,
         )
 
     def _pair_share_table(self) -> FloatArray:
@@ -1349,8 +1384,10 @@ class Ranker:
         dist: npt.NDArray[np.float64],
         hits: BoolArray,
         weights: dict[str, float],
+        floors: F64Array | None = None,
     ) -> list[list[Match]]:
-        """Explained ``Match`` objects of the chosen pairs (the arithmetic of ``score_pair``)."""
+        """Explained ``Match`` objects of the chosen pairs (the arithmetic of ``score_pair``),
+        those scoring below their seeker's floor (if given) left out."""
         known = ~np.isnan(side)
         side_w = np.array([weights[name] for name in SIDE_SIGNALS])[:, None]
         text_weight = weights["text"] + np.where(known, 0.0, side_w).sum(axis=0)
@@ -1391,10 +1428,14 @@ class Ranker:
         needs_level = level[slots[:, None], np.maximum(bq.needs[rows], 0)].tolist()
         out: list[list[Match]] = []
         t = 0
+        floor_l = [-np.inf] * len(queries) if floors is None else floors.tolist()
         for size in sizes:
             matches: list[Match] = []
             for _ in range(size):
                 i, slot = rows_l[t], slots_l[t]
+                if score_l[t] < floor_l[i]:
+                    t += 1
+                    continue
                 seeker = queries[i].seeker
                 posting = self._postings[slot]
                 assert posting is not None  # alive slots hold their posting

@@ -124,18 +124,34 @@ class PostingInfo:
     employer: str
 
 
-def _bilingual(codes: Iterable[str], labels: Labels, hidden: set[str]) -> list[dict[str, str]]:
+def _bilingual(
+    codes: Iterable[str],
+    labels: Labels,
+    hidden: set[str],
+    seen: dict[str, tuple[str, str] | None] | None = None,
+) -> list[dict[str, str]]:
     # Health-related accommodations are sensitive (PIPL): never in a push (a verified code
-    # is its feature's code with a suffix: hidden as well).
-    return [
-        {"zh": labels.get(c, {}).get("zh", c), "en": labels.get(c, {}).get("en", c)}
-        for c in codes
-        if base_code(c) not in hidden
-    ]
+    # is its feature's code with a suffix: hidden as well). ``seen``: the labels of codes
+    # already looked up (one per digest run; None: a hidden code).
+    known = {} if seen is None else seen
+    out = []
+    for c in codes:
+        if c not in known:
+            label = labels.get(c, {})
+            hide = base_code(c) in hidden
+            known[c] = None if hide else (label.get("zh", c), label.get("en", c))
+        pair = known[c]
+        if pair is not None:
+            out.append({"zh": pair[0], "en": pair[1]})
+    return out
 
 
 def digest_item(
-    match: Match, info: PostingInfo | None, labels: Labels, hidden: set[str]
+    match: Match,
+    info: PostingInfo | None,
+    labels: Labels,
+    hidden: set[str],
+    seen: dict[str, tuple[str, str] | None] | None = None,
 ) -> dict[str, Any]:
     """One recommended posting, with its reasons, as stored in a digest push."""
     e = match.explanation
@@ -146,8 +162,8 @@ def digest_item(
         "score": round(match.score, 4),
         "matched_skills": list(e.matched_skills),
         "missing_skills": list(e.missing_skills),
-        "needs_met": _bilingual(e.needs_met, labels, hidden),
-        "needs_arrangeable": _bilingual(e.needs_arrangeable, labels, hidden),
+        "needs_met": _bilingual(e.needs_met, labels, hidden, seen),
+        "needs_arrangeable": _bilingual(e.needs_arrangeable, labels, hidden, seen),
         "distance_km": None if e.distance_km is None else round(e.distance_km, 1),
         "top_signal": e.top_signal,
     }
@@ -168,18 +184,27 @@ def digest_pushes(
     """The digest pushes of a batch of due seekers (grouped by their `since`, in one
     ``rank_many`` per group); seekers with no new match above their threshold get none."""
     out: list[Push] = []
+    seen: dict[str, tuple[str, str] | None] = {}
     groups: dict[datetime, list[DueSeeker]] = {}
     for d in due:
         if d.seeker_id in docs:
             groups.setdefault(d.since, []).append(d)
     for since, members in groups.items():
-        ranked = ranker.rank_many([docs[m.seeker_id] for m in members], k, now, posted_after=since)
+        # Each seeker's threshold is applied inside the ranking: only matches that can go
+        # into a push are explained.
+        ranked = ranker.rank_many(
+            [docs[m.seeker_id] for m in members],
+            k,
+            now,
+            posted_after=since,
+            min_scores=[m.min_score for m in members],
+        )
         for member, matches in zip(members, ranked, strict=True):
             skip = (dismissed or {}).get(member.seeker_id, set())
             items = [
-                digest_item(m, postings.get(int(m.id)), labels, hidden)
+                digest_item(m, postings.get(int(m.id)), labels, hidden, seen)
                 for m in matches
-                if m.score >= member.min_score and int(m.id) not in skip
+                if int(m.id) not in skip
             ]
             if not items:
                 continue

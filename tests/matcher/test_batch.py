@@ -150,3 +150,77 @@ def test_batch_path_on_a_corpus_larger_than_the_sample() -> None:
         for i in range(24)
     ]
     assert_same(r.rank_many(seekers, k=10, now=NOW), r.rank_reference(seekers, k=10, now=NOW))
+
+
+FALLBACK_SCRIPT = """
+import sys
+
+# Neither thread-safe numba threading layer can load (as on a machine without libgomp or tbb).
+sys.modules["numba.np.ufunc.omppool"] = None
+sys.modules["numba.np.ufunc.tbbpool"] = None
+sys.path.insert(0, sys.argv[1])
+
+import numpy as np
+from test_batch import assert_same, random_postings, random_seekers
+from matcher_factories import NOW
+
+from matcher import HashingEncoder, batch
+from matcher.ranker import Ranker
+
+rng = np.random.default_rng(4)
+r = Ranker(HashingEncoder(dim=64), candidates=30, block_size=32).fit(random_postings(rng, 300))
+seekers = random_seekers(rng, 80)  # blocks of 32 rows: the parallel kernels' size
+fast = r.rank_many(seekers, k=10, now=NOW)
+assert not batch.threads_usable()
+assert_same(fast, r.rank_reference(seekers, k=10, now=NOW))
+print("serial fallback ok", sum(len(m) for m in fast))
+"""
+
+
+def test_kernels_fall_back_to_serial_without_a_threading_layer() -> None:
+    """Where no thread-safe layer loads, ranking runs the serial twins instead of raising."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    here = Path(__file__).parent
+    done = subprocess.run(
+        [sys.executable, "-c", FALLBACK_SCRIPT, str(here)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=here.parent.parent,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "serial fallback ok" in done.stdout
+    assert int(done.stdout.split()[-1]) > 0
+
+
+def test_parallel_kernels_are_used_where_a_layer_loads() -> None:
+    from matcher import batch
+
+    assert batch.threads_usable()
+
+
+def test_min_scores_filter_each_full_ranking() -> None:
+    """``min_scores`` gives each seeker's full top k filtered by its minimum (a digest's)."""
+    rng = np.random.default_rng(8)
+    r = Ranker(HashingEncoder(dim=64), candidates=40, block_size=8).fit(random_postings(rng, 200))
+    seekers = random_seekers(rng, 40)
+    full = r.rank_many(seekers, k=12, now=NOW)
+    scores = sorted({m.score for ms in full for m in ms})
+    assert len(scores) > 20
+    # Floors between and exactly at real scores, below every score and above every score.
+    picks = [-1.0, 2.0, *(scores[j] for j in rng.integers(0, len(scores), 38))]
+    floors = [float(x) for x in picks]
+    for after in (None, NOW - timedelta(days=20)):
+        want = r.rank_many(seekers, k=12, now=NOW, posted_after=after)
+        assert_same(want, r.rank_reference(seekers, k=12, now=NOW, posted_after=after))
+        got = r.rank_many(seekers, k=12, now=NOW, posted_after=after, min_scores=floors)
+        assert_same(
+            got, [[m for m in ms if m.score >= f] for ms, f in zip(want, floors, strict=True)]
+        )
+    kept = sum(len(ms) for ms in r.rank_many(seekers, k=12, now=NOW, min_scores=floors))
+    assert 0 < kept < sum(len(ms) for ms in full)
+    with pytest.raises(ValueError):
+        r.rank_many(seekers, k=12, now=NOW, min_scores=[0.5])
