@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from api.deps import Allow, AnyUser, IdPath, PageDep, Principal, SessionDep
+from api.deps import Allow, AnyUser, IdPath, PageDep, Principal, SessionDep, in_one_hop
 from api.schemas.common import Page
 from api.schemas.domain import PostingIn, PostingPublic, PostingUpdate
 from api.services import employers as service
@@ -32,7 +32,7 @@ def create_posting(
 
 
 @router.get("", response_model=Page[PostingPublic], responses=ERRORS)
-def list_postings(
+async def list_postings(
     principal: AnyUser,
     session: SessionDep,
     page: PageDep,
@@ -42,16 +42,20 @@ def list_postings(
     q: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Page[PostingPublic]:
     """Open postings; employers also see their own drafts and closed ones."""
-    rows, total = service.list_postings(
-        session,
-        principal,
-        page,
-        status=status,
-        work_mode=work_mode,
-        employer_id=employer_id,
-        q=q,
-    )
-    return Page.of(service.postings_to_public(session, rows), total, page)
+
+    def work() -> Page[PostingPublic]:  # the queries and the commit on one thread hop
+        rows, total = service.list_postings(
+            session,
+            principal,
+            page,
+            status=status,
+            work_mode=work_mode,
+            employer_id=employer_id,
+            q=q,
+        )
+        return Page.of(service.postings_to_public(session, rows), total, page)
+
+    return await in_one_hop(session, work)
 
 
 @router.get("/{posting_id}", response_model=PostingPublic, responses=ERRORS)
