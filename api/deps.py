@@ -145,6 +145,12 @@ def get_principal(
     bearer: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> Principal:
     """The caller from a bearer token, or from the session cookie on web pages."""
+    return _principal(request, session, settings, bearer)
+
+
+def _principal(
+    request: Request, session: Session, settings: Settings, bearer: str | None
+) -> Principal:
     token, via_cookie = bearer, False
     if token is None:
         token, via_cookie = request.cookies.get(settings.cookie_name), True
@@ -181,6 +187,10 @@ class Allow:
     ) -> Principal:
         # No I/O here (the audit row is written with the request's commit): run on the event
         # loop, not on a worker thread of its own.
+        return self.check(request, session, principal)
+
+    def check(self, request: Request, session: Session, principal: Principal) -> Principal:
+        """The caller if their role is admitted; else the refusal is audited and raised."""
         if principal.role not in self.roles:
             session.add(
                 AuditLog(
@@ -197,6 +207,29 @@ class Allow:
 
     def __repr__(self) -> str:
         return f"Allow({', '.join(sorted(r.value for r in self.roles))})"
+
+
+Resolver = Callable[[Session], Principal]
+
+
+class AllowInHop(Allow):
+    """Allow for routes that run their work with in_one_hop: the same authentication (token or
+    cookie, revocation, CSRF on changes) and the same role check with its audit row, but done
+    by the returned resolver on the route's worker thread, first thing, instead of on a worker
+    thread hop of its own. The route must call the resolver before anything else."""
+
+    async def __call__(  # type: ignore[override]
+        self,
+        request: Request,
+        session: SessionDep,
+        settings: SettingsDep,
+        bearer: Annotated[str | None, Depends(oauth2_scheme)],
+    ) -> Resolver:
+        def resolve(work_session: Session) -> Principal:
+            principal = _principal(request, work_session, settings, bearer)
+            return self.check(request, work_session, principal)
+
+        return resolve
 
 
 class Public:

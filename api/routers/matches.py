@@ -7,11 +7,13 @@ from fastapi import APIRouter, Depends, Query
 from api.deps import (
     LIMITED,
     Allow,
+    AllowInHop,
     IdPath,
     IndexDep,
     LimiterDep,
     PageDep,
     Principal,
+    Resolver,
     SessionDep,
     SettingsDep,
     hit_account_limit,
@@ -41,7 +43,7 @@ Score = Annotated[float, Query(ge=0.0, le=1.0, description="hide results scoring
 )
 async def list_matches(
     seeker_id: IdPath,
-    principal: SeekerOrCaseworker,
+    caller: Annotated[Resolver, Depends(AllowInHop(Role.seeker, Role.caseworker))],
     session: SessionDep,
     settings: SettingsDep,
     limiter: LimiterDep,
@@ -54,7 +56,8 @@ async def list_matches(
 ) -> MatchPage:
     """Open postings ranked for the seeker under their accommodation needs, with reasons."""
 
-    def work() -> MatchPage:  # the rate limit, the ranking and the commit on one thread hop
+    def work() -> MatchPage:  # the caller, rate limit, ranking and commit on one thread hop
+        principal = caller(session)
         hit_account_limit(settings, limiter, "matching", principal)
         return service.list_matches(
             session,
@@ -78,7 +81,7 @@ async def list_matches(
 )
 async def list_candidates(
     posting_id: IdPath,
-    principal: EmployerOrStaff,
+    caller: Annotated[Resolver, Depends(AllowInHop(Role.employer, Role.caseworker, Role.admin))],
     session: SessionDep,
     settings: SettingsDep,
     limiter: LimiterDep,
@@ -88,7 +91,8 @@ async def list_candidates(
 ) -> CandidatePage:
     """Pseudonymous candidates for a posting: no name, contact or sensitive field."""
 
-    def work() -> CandidatePage:  # the rate limit, the ranking and the commit on one thread hop
+    def work() -> CandidatePage:  # the caller, rate limit, ranking and commit on one thread hop
+        principal = caller(session)
         hit_account_limit(settings, limiter, "matching", principal)
         return service.list_candidates(
             session,

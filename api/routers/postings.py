@@ -4,7 +4,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from api.deps import Allow, AnyUser, IdPath, PageDep, Principal, SessionDep, in_one_hop
+from api.deps import (
+    ALL_ROLES,
+    Allow,
+    AllowInHop,
+    AnyUser,
+    IdPath,
+    PageDep,
+    Principal,
+    Resolver,
+    SessionDep,
+    in_one_hop,
+)
 from api.schemas.common import Page
 from api.schemas.domain import PostingIn, PostingPublic, PostingUpdate
 from api.services import employers as service
@@ -33,7 +44,7 @@ def create_posting(
 
 @router.get("", response_model=Page[PostingPublic], responses=ERRORS)
 async def list_postings(
-    principal: AnyUser,
+    caller: Annotated[Resolver, Depends(AllowInHop(*ALL_ROLES))],
     session: SessionDep,
     page: PageDep,
     status: Annotated[PostingStatus | None, Query()] = None,
@@ -43,7 +54,8 @@ async def list_postings(
 ) -> Page[PostingPublic]:
     """Open postings; employers also see their own drafts and closed ones."""
 
-    def work() -> Page[PostingPublic]:  # the queries and the commit on one thread hop
+    def work() -> Page[PostingPublic]:  # the caller, queries and commit on one thread hop
+        principal = caller(session)
         rows, total = service.list_postings(
             session,
             principal,
