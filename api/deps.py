@@ -3,9 +3,9 @@
 Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency on a
 worker thread, one hop there and back per dependency and request."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import anyio
 from fastapi import Depends, Path, Query, Request
@@ -24,6 +24,8 @@ from models import Account, AuditLog, AuthSession
 from models.base import Role
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_ENDED = "jobmatch_unit_of_work_ended"
+T = TypeVar("T")
 
 
 async def get_settings_dep(request: Request) -> Settings:
@@ -65,8 +67,28 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
                 _end_after_error, session, exc, limiter=anyio.CapacityLimiter(1)
             )
         raise
+    if session.info.pop(_ENDED, False):
+        return  # committed and closed by in_one_hop, on the route's own worker thread
     with anyio.CancelScope(shield=True):
         await anyio.to_thread.run_sync(_end, session, limiter=anyio.CapacityLimiter(1))
+
+
+async def in_one_hop(session: Session, work: Callable[[], T]) -> T:
+    """Run a route's database work and then the end of its unit of work (the commit that
+    get_session would otherwise make on a hop of its own) on one worker thread: one wake-up of
+    a worker thread a request fewer. The result is validated and serialised on the event loop.
+
+    The commit still happens before the response is sent. On an error nothing is ended here:
+    get_session rolls back (or keeps the changes of a DomainError that says so) as before.
+    """
+
+    def run() -> T:
+        result = work()
+        _end(session)
+        session.info[_ENDED] = True
+        return result
+
+    return await anyio.to_thread.run_sync(run)
 
 
 def _end(session: Session) -> None:
@@ -123,6 +145,12 @@ def get_principal(
     bearer: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> Principal:
     """The caller from a bearer token, or from the session cookie on web pages."""
+    return _principal(request, session, settings, bearer)
+
+
+def _principal(
+    request: Request, session: Session, settings: Settings, bearer: str | None
+) -> Principal:
     token, via_cookie = bearer, False
     if token is None:
         token, via_cookie = request.cookies.get(settings.cookie_name), True
@@ -159,6 +187,10 @@ class Allow:
     ) -> Principal:
         # No I/O here (the audit row is written with the request's commit): run on the event
         # loop, not on a worker thread of its own.
+        return self.check(request, session, principal)
+
+    def check(self, request: Request, session: Session, principal: Principal) -> Principal:
+        """The caller if their role is admitted; else the refusal is audited and raised."""
         if principal.role not in self.roles:
             session.add(
                 AuditLog(
@@ -175,6 +207,29 @@ class Allow:
 
     def __repr__(self) -> str:
         return f"Allow({', '.join(sorted(r.value for r in self.roles))})"
+
+
+Resolver = Callable[[Session], Principal]
+
+
+class AllowInHop(Allow):
+    """Allow for routes that run their work with in_one_hop: the same authentication (token or
+    cookie, revocation, CSRF on changes) and the same role check with its audit row, but done
+    by the returned resolver on the route's worker thread, first thing, instead of on a worker
+    thread hop of its own. The route must call the resolver before anything else."""
+
+    async def __call__(  # type: ignore[override]
+        self,
+        request: Request,
+        session: SessionDep,
+        settings: SettingsDep,
+        bearer: Annotated[str | None, Depends(oauth2_scheme)],
+    ) -> Resolver:
+        def resolve(work_session: Session) -> Principal:
+            principal = _principal(request, work_session, settings, bearer)
+            return self.check(request, work_session, principal)
+
+        return resolve
 
 
 class Public:
@@ -262,6 +317,17 @@ class AddressLimit:
         limiter: Annotated[RateLimiter, Depends(get_limiter)],
     ) -> None:
         limiter.hit(_limit(settings, self.name, "address"), client_ip(request) or "unknown")
+
+
+def hit_account_limit(
+    settings: Settings, limiter: RateLimiter, name: str, principal: Principal
+) -> None:
+    """Count the request against a limit per logged-in account (429 when full); for routes
+    that do it on their own worker thread (in_one_hop) instead of with AccountLimit."""
+    limiter.hit(_limit(settings, name, "account"), str(principal.id))
+
+
+LimiterDep = Annotated[RateLimiter, Depends(get_limiter)]
 
 
 class AccountLimit:

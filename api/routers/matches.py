@@ -6,14 +6,18 @@ from fastapi import APIRouter, Depends, Query
 
 from api.deps import (
     LIMITED,
-    AccountLimit,
     Allow,
+    AllowInHop,
     IdPath,
     IndexDep,
+    LimiterDep,
     PageDep,
     Principal,
+    Resolver,
     SessionDep,
     SettingsDep,
+    hit_account_limit,
+    in_one_hop,
 )
 from api.schemas.matching import CandidatePage, FeedbackIn, FeedbackOut, MatchPage
 from api.services import matches as service
@@ -36,12 +40,13 @@ Score = Annotated[float, Query(ge=0.0, le=1.0, description="hide results scoring
     "/seekers/{seeker_id}/matches",
     response_model=MatchPage,
     responses={**ERRORS, **LIMITED},
-    dependencies=[Depends(AccountLimit("matching"))],
 )
-def list_matches(
+async def list_matches(
     seeker_id: IdPath,
-    principal: SeekerOrCaseworker,
+    caller: Annotated[Resolver, Depends(AllowInHop(Role.seeker, Role.caseworker))],
     session: SessionDep,
+    settings: SettingsDep,
+    limiter: LimiterDep,
     index: IndexDep,
     page: PageDep,
     work_mode: WorkMode | None = None,
@@ -50,44 +55,56 @@ def list_matches(
     include_dismissed: bool = False,
 ) -> MatchPage:
     """Open postings ranked for the seeker under their accommodation needs, with reasons."""
-    return service.list_matches(
-        session,
-        index,
-        principal,
-        seeker_id,
-        page,
-        work_mode=work_mode,
-        max_distance_km=max_distance_km,
-        min_score=min_score,
-        include_dismissed=include_dismissed,
-    )
+
+    def work() -> MatchPage:  # the caller, rate limit, ranking and commit on one thread hop
+        principal = caller(session)
+        hit_account_limit(settings, limiter, "matching", principal)
+        return service.list_matches(
+            session,
+            index,
+            principal,
+            seeker_id,
+            page,
+            work_mode=work_mode,
+            max_distance_km=max_distance_km,
+            min_score=min_score,
+            include_dismissed=include_dismissed,
+        )
+
+    return await in_one_hop(session, work)
 
 
 @router.get(
     "/postings/{posting_id}/candidates",
     response_model=CandidatePage,
     responses={**ERRORS, **LIMITED},
-    dependencies=[Depends(AccountLimit("matching"))],
 )
-def list_candidates(
+async def list_candidates(
     posting_id: IdPath,
-    principal: EmployerOrStaff,
+    caller: Annotated[Resolver, Depends(AllowInHop(Role.employer, Role.caseworker, Role.admin))],
     session: SessionDep,
     settings: SettingsDep,
+    limiter: LimiterDep,
     index: IndexDep,
     page: PageDep,
     min_score: Score = 0.0,
 ) -> CandidatePage:
     """Pseudonymous candidates for a posting: no name, contact or sensitive field."""
-    return service.list_candidates(
-        session,
-        index,
-        settings.secret_key.get_secret_value(),
-        principal,
-        posting_id,
-        page,
-        min_score=min_score,
-    )
+
+    def work() -> CandidatePage:  # the caller, rate limit, ranking and commit on one thread hop
+        principal = caller(session)
+        hit_account_limit(settings, limiter, "matching", principal)
+        return service.list_candidates(
+            session,
+            index,
+            settings.secret_key.get_secret_value(),
+            principal,
+            posting_id,
+            page,
+            min_score=min_score,
+        )
+
+    return await in_one_hop(session, work)
 
 
 @router.put(

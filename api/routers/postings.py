@@ -4,7 +4,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from api.deps import Allow, AnyUser, IdPath, PageDep, Principal, SessionDep
+from api.deps import (
+    ALL_ROLES,
+    Allow,
+    AllowInHop,
+    AnyUser,
+    IdPath,
+    PageDep,
+    Principal,
+    Resolver,
+    SessionDep,
+    in_one_hop,
+)
 from api.schemas.common import Page
 from api.schemas.domain import PostingIn, PostingPublic, PostingUpdate
 from api.services import employers as service
@@ -32,8 +43,8 @@ def create_posting(
 
 
 @router.get("", response_model=Page[PostingPublic], responses=ERRORS)
-def list_postings(
-    principal: AnyUser,
+async def list_postings(
+    caller: Annotated[Resolver, Depends(AllowInHop(*ALL_ROLES))],
     session: SessionDep,
     page: PageDep,
     status: Annotated[PostingStatus | None, Query()] = None,
@@ -42,16 +53,21 @@ def list_postings(
     q: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Page[PostingPublic]:
     """Open postings; employers also see their own drafts and closed ones."""
-    rows, total = service.list_postings(
-        session,
-        principal,
-        page,
-        status=status,
-        work_mode=work_mode,
-        employer_id=employer_id,
-        q=q,
-    )
-    return Page.of(service.postings_to_public(session, rows), total, page)
+
+    def work() -> Page[PostingPublic]:  # the caller, queries and commit on one thread hop
+        principal = caller(session)
+        rows, total = service.list_postings(
+            session,
+            principal,
+            page,
+            status=status,
+            work_mode=work_mode,
+            employer_id=employer_id,
+            q=q,
+        )
+        return Page.of(service.postings_to_public(session, rows), total, page)
+
+    return await in_one_hop(session, work)
 
 
 @router.get("/{posting_id}", response_model=PostingPublic, responses=ERRORS)

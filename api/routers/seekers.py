@@ -4,7 +4,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from api.deps import Allow, IdPath, PageDep, Principal, SeekerUser, SessionDep
+from api.deps import (
+    Allow,
+    AllowInHop,
+    IdPath,
+    PageDep,
+    Principal,
+    Resolver,
+    SeekerUser,
+    SessionDep,
+    in_one_hop,
+)
 from api.schemas.common import Page
 from api.schemas.domain import SeekerProfileIn, SeekerProfilePublic, SeekerProfileUpdate
 from api.services import seekers as service
@@ -32,15 +42,20 @@ def create_seeker_profile(
 
 
 @router.get("", response_model=Page[SeekerProfilePublic], responses=ERRORS)
-def list_seekers(
-    principal: Caseworker,
+async def list_seekers(
+    caller: Annotated[Resolver, Depends(AllowInHop(Role.caseworker))],
     session: SessionDep,
     page: PageDep,
     include_closed: Annotated[bool, Query()] = False,
 ) -> Page[SeekerProfilePublic]:
     """The seekers of your centre (caseworkers)."""
-    rows, total = service.list_profiles(session, principal, page, include_closed=include_closed)
-    return Page.of(service.profiles_to_public(session, rows), total, page)
+
+    def work() -> Page[SeekerProfilePublic]:  # the caller, queries and commit on one hop
+        principal = caller(session)
+        rows, total = service.list_profiles(session, principal, page, include_closed=include_closed)
+        return Page.of(service.profiles_to_public(session, rows), total, page)
+
+    return await in_one_hop(session, work)
 
 
 @router.get("/me", response_model=SeekerProfilePublic, responses=ERRORS)

@@ -50,20 +50,20 @@ def centre_by_code(session: Session, code: str, *, field: str = "centre_code") -
     return centre
 
 
+_ALL_LABELS = select(
+    col(Accommodation.code), col(Accommodation.label_zh), col(Accommodation.label_en)
+)
+
+
 def labelled_codes(
     session: Session, rows: Sequence[tuple[Any, str, Any]], kind: str
 ) -> dict[Any, list[dict[str, Any]]]:
     """Vocabulary codes grouped by owner, each with its zh/en labels, as dicts ready for a
     response model: rows are (owner id, code, kind value), e.g. a posting's offers or a
     seeker's needs; `kind` names the third field ("availability", "level")."""
-    labels = {
-        code: (zh, en)
-        for code, zh, en in session.exec(
-            select(
-                col(Accommodation.code), col(Accommodation.label_zh), col(Accommodation.label_en)
-            ).where(col(Accommodation.code).in_({r[1] for r in rows}))
-        ).all()
-    }
+    # The whole vocabulary (a few dozen rows) with one statement built once: cheaper than an
+    # IN list, whose SQL is rendered anew for every call and never prepared.
+    labels = {code: (zh, en) for code, zh, en in session.exec(_ALL_LABELS).all()} if rows else {}
     grouped: dict[Any, list[dict[str, Any]]] = {}
     for owner, code, value in sorted(rows, key=lambda r: (r[0], r[1])):
         if code in labels:
