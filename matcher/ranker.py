@@ -1271,12 +1271,17 @@ class Ranker:
         now_ts = now.timestamp()
         n_alive = float(len(self._slot))
         q64 = dense_q.astype(np.float64)
-        d_mean = q64 @ self._emb_sum / n_alive
-        d_var = ((q64 @ self._gram) * q64).sum(axis=1) / n_alive - d_mean**2
-        d_std = np.sqrt(np.maximum(d_var, 0.0))
+        # An empty index gives NaN spreads (no warnings), which the checks below turn off.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d_mean = q64 @ self._emb_sum / n_alive
+            d_var = ((q64 @ self._gram) * q64).sum(axis=1) / n_alive - d_mean**2
+            d_std = np.sqrt(np.maximum(d_var, 0.0))
         sample = np.asarray((self._lex_sample @ lex_q.T).toarray(), dtype=np.float32)  # (S, b)
-        l_mean = sample.mean(axis=0, dtype=np.float64)
-        l_std = sample.std(axis=0, dtype=np.float64)
+        if sample.shape[0]:
+            l_mean = sample.mean(axis=0, dtype=np.float64)
+            l_std = sample.std(axis=0, dtype=np.float64)
+        else:
+            l_mean = l_std = np.full(b, np.nan)
         bq = self._block_queries(queries)
         d_good = bq.dense_ok & np.isfinite(d_std) & (d_std > 1e-9)
         l_good = bq.lex_ok & np.isfinite(l_std) & (l_std > 1e-9)

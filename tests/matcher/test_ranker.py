@@ -1,3 +1,4 @@
+import warnings
 from datetime import timedelta
 
 import numpy as np
@@ -130,6 +131,14 @@ def test_bad_input_is_handled() -> None:
         Ranker(HashingEncoder()).rank(seeker(), now=NOW)
     empty = Ranker(HashingEncoder()).fit([])
     assert empty.rank(seeker(), k=5, now=NOW) == []
+    grown = Ranker(HashingEncoder()).fit([])  # a service started on an empty database
+    grown.add_or_update(posting("first"))  # its lexical sample is still empty
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "mean of empty slice" or division by zero
+        assert [m.id for m in grown.rank(seeker(), k=5, now=NOW)] == ["first"]
+        assert [[m.id for m in ms] for ms in grown.rank_many([seeker()], k=5, now=NOW)] == [
+            ["first"]
+        ]
     r = ranker()
     assert len(r.rank(seeker(text="", skills=[], desired_roles=[]), k=3, now=NOW)) == 3
     assert len(r.rank(seeker(text="数据" * 50_000), k=100, now=NOW)) == len(corpus())
