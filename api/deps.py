@@ -209,29 +209,6 @@ class Allow:
         return f"Allow({', '.join(sorted(r.value for r in self.roles))})"
 
 
-Resolver = Callable[[Session], Principal]
-
-
-class AllowInHop(Allow):
-    """Allow for routes that run their work with in_one_hop: the same authentication (token or
-    cookie, revocation, CSRF on changes) and the same role check with its audit row, but done
-    by the returned resolver on the route's worker thread, first thing, instead of on a worker
-    thread hop of its own. The route must call the resolver before anything else."""
-
-    async def __call__(  # type: ignore[override]
-        self,
-        request: Request,
-        session: SessionDep,
-        settings: SettingsDep,
-        bearer: Annotated[str | None, Depends(oauth2_scheme)],
-    ) -> Resolver:
-        def resolve(work_session: Session) -> Principal:
-            principal = _principal(request, work_session, settings, bearer)
-            return self.check(request, work_session, principal)
-
-        return resolve
-
-
 class Public:
     """Marks a route open to everyone, logged in or not."""
 
@@ -322,12 +299,41 @@ class AddressLimit:
 def hit_account_limit(
     settings: Settings, limiter: RateLimiter, name: str, principal: Principal
 ) -> None:
-    """Count the request against a limit per logged-in account (429 when full); for routes
-    that do it on their own worker thread (in_one_hop) instead of with AccountLimit."""
+    """Count the request against a limit per logged-in account (429 when full)."""
     limiter.hit(_limit(settings, name, "account"), str(principal.id))
 
 
-LimiterDep = Annotated[RateLimiter, Depends(get_limiter)]
+Resolver = Callable[[Session], Principal]
+
+
+class AllowInHop(Allow):
+    """Allow for routes that run their work with in_one_hop: the same authentication (token or
+    cookie, revocation, CSRF on changes) and the same role check with its audit row, but done
+    by the returned resolver on the route's worker thread, first thing, instead of on a worker
+    thread hop of its own; with `account_limit`, the resolver then counts the request against
+    that limit per account (as AccountLimit does). The route must call the resolver before
+    anything else."""
+
+    def __init__(self, *roles: Role, account_limit: str | None = None) -> None:
+        super().__init__(*roles)
+        self.account_limit = account_limit
+
+    async def __call__(  # type: ignore[override]
+        self,
+        request: Request,
+        session: SessionDep,
+        settings: SettingsDep,
+        bearer: Annotated[str | None, Depends(oauth2_scheme)],
+        limiter: Annotated[RateLimiter, Depends(get_limiter)],
+    ) -> Resolver:
+        def resolve(work_session: Session) -> Principal:
+            principal = _principal(request, work_session, settings, bearer)
+            self.check(request, work_session, principal)
+            if self.account_limit is not None:
+                hit_account_limit(settings, limiter, self.account_limit, principal)
+            return principal
+
+        return resolve
 
 
 class AccountLimit:
@@ -342,4 +348,4 @@ class AccountLimit:
         limiter: Annotated[RateLimiter, Depends(get_limiter)],
         principal: Annotated[Principal, Depends(get_principal)],
     ) -> None:
-        limiter.hit(_limit(settings, self.name, "account"), str(principal.id))
+        hit_account_limit(settings, limiter, self.name, principal)

@@ -10,13 +10,11 @@ from api.deps import (
     AllowInHop,
     IdPath,
     IndexDep,
-    LimiterDep,
     PageDep,
     Principal,
     Resolver,
     SessionDep,
     SettingsDep,
-    hit_account_limit,
     in_one_hop,
 )
 from api.schemas.matching import CandidatePage, FeedbackIn, FeedbackOut, MatchPage
@@ -43,10 +41,10 @@ Score = Annotated[float, Query(ge=0.0, le=1.0, description="hide results scoring
 )
 async def list_matches(
     seeker_id: IdPath,
-    caller: Annotated[Resolver, Depends(AllowInHop(Role.seeker, Role.caseworker))],
+    caller: Annotated[
+        Resolver, Depends(AllowInHop(Role.seeker, Role.caseworker, account_limit="matching"))
+    ],
     session: SessionDep,
-    settings: SettingsDep,
-    limiter: LimiterDep,
     index: IndexDep,
     page: PageDep,
     work_mode: WorkMode | None = None,
@@ -57,8 +55,7 @@ async def list_matches(
     """Open postings ranked for the seeker under their accommodation needs, with reasons."""
 
     def work() -> MatchPage:  # the caller, rate limit, ranking and commit on one thread hop
-        principal = caller(session)
-        hit_account_limit(settings, limiter, "matching", principal)
+        principal = caller(session)  # first: authentication before anything else
         return service.list_matches(
             session,
             index,
@@ -81,10 +78,12 @@ async def list_matches(
 )
 async def list_candidates(
     posting_id: IdPath,
-    caller: Annotated[Resolver, Depends(AllowInHop(Role.employer, Role.caseworker, Role.admin))],
+    caller: Annotated[
+        Resolver,
+        Depends(AllowInHop(Role.employer, Role.caseworker, Role.admin, account_limit="matching")),
+    ],
     session: SessionDep,
     settings: SettingsDep,
-    limiter: LimiterDep,
     index: IndexDep,
     page: PageDep,
     min_score: Score = 0.0,
@@ -92,8 +91,7 @@ async def list_candidates(
     """Pseudonymous candidates for a posting: no name, contact or sensitive field."""
 
     def work() -> CandidatePage:  # the caller, rate limit, ranking and commit on one thread hop
-        principal = caller(session)
-        hit_account_limit(settings, limiter, "matching", principal)
+        principal = caller(session)  # first: authentication before anything else
         return service.list_candidates(
             session,
             index,
