@@ -721,7 +721,9 @@ def collect_facts(
     now = utcnow()
     unverified = 0
     if profile.verified_only_essential:  # the seeker counts only features verified on site
-        verified = verified_codes(session, [posting.id or 0], now)[posting.id or 0]
+        pid = posting.id or 0
+        rows = [(pid, code, availability) for code, availability in offers.items()]
+        verified = verified_codes(session, [pid], now, offers=rows)[pid]
         unverified = sum(1 for c in essential if c in offers and c not in verified)
         offers = {c: a for c, a in offers.items() if c in verified}
     met = sum(1 for c in essential if offers.get(c) == OfferAvailability.available)

@@ -112,10 +112,14 @@ def feature_states(
 
 
 def verified_codes(
-    session: Session, posting_ids: Iterable[int], now: datetime
+    session: Session,
+    posting_ids: Iterable[int],
+    now: datetime,
+    offers: Sequence[tuple[int, str, OfferAvailability]] | None = None,
 ) -> dict[int, set[str]]:
-    """Per posting, the claimed features verified on site at `now`."""
+    """Per posting, the claimed features verified on site at `now` (`offers` as in
+    feature_states)."""
     return {
         pid: {code for code, s in states.items() if s.status == "verified"}
-        for pid, states in feature_states(session, posting_ids, now).items()
+        for pid, states in feature_states(session, posting_ids, now, offers).items()
     }
