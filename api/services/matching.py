@@ -531,24 +531,14 @@ class MatchIndex:
         """The seeker's top k; a repeat view within MATCH_CACHE_SECONDS, with no posting or
         weight changed since, is served from the kept list (the ranking at a given `now` is
         never kept)."""
-        key = (_seeker_key(seeker), k)
         with self._lock:
-            if now is None:
-                kept = self._match_cache.get(key)
-                if (
-                    kept is not None
-                    and kept[1] == self._generation
-                    and time.monotonic() - kept[0] < MATCH_CACHE_SECONDS
-                ):
-                    self._match_cache.move_to_end(key)
-                    return list(kept[2])
-            ranked = self.postings.rank(seeker, k, now)
-            if now is None:
-                self._match_cache[key] = (time.monotonic(), self._generation, ranked)
-                self._match_cache.move_to_end(key)
-                while len(self._match_cache) > MATCH_CACHE_SIZE:
-                    self._match_cache.popitem(last=False)
-            return list(ranked)
+            return _kept(
+                self._match_cache,
+                (_doc_key(seeker), k),
+                self._generation,
+                now,
+                lambda: self.postings.rank(seeker, k, now),
+            )
 
     def pair_signals(
         self, seeker: SeekerDoc, postings: Sequence[PostingDoc], now: datetime | None = None
@@ -563,30 +553,41 @@ class MatchIndex:
         """The posting's top k seekers; like matches_for, a repeat view within
         MATCH_CACHE_SECONDS is served from the kept list unless a seeker, a posting or the
         weights changed since (the ranking at a given `now` is never kept)."""
-        key = (_doc_key(posting), k, language)
         with self._lock:
-            generation = (self._generation, self._seeker_generation)
-            if now is None:
-                kept = self._candidate_cache.get(key)
-                if (
-                    kept is not None
-                    and kept[1] == generation
-                    and time.monotonic() - kept[0] < MATCH_CACHE_SECONDS
-                ):
-                    self._candidate_cache.move_to_end(key)
-                    return list(kept[2])
-            ranked = self.seekers.rank(posting, k, now, language=language)  # type: ignore[arg-type]
-            if now is None:
-                self._candidate_cache[key] = (time.monotonic(), generation, ranked)
-                self._candidate_cache.move_to_end(key)
-                while len(self._candidate_cache) > MATCH_CACHE_SIZE:
-                    self._candidate_cache.popitem(last=False)
-            return list(ranked)
+            return _kept(
+                self._candidate_cache,
+                (_doc_key(posting), k, language),
+                (self._generation, self._seeker_generation),
+                now,
+                lambda: self.seekers.rank(posting, k, now, language=language),  # type: ignore[arg-type]
+            )
 
 
-def _seeker_key(doc: SeekerDoc) -> str:
-    """Everything about the seeker that ranking reads (the embedding follows from the text)."""
-    return _doc_key(doc)
+def _kept(
+    cache: OrderedDict[Any, tuple[float, Any, list[Match]]],
+    key: Any,
+    generation: Any,
+    now: datetime | None,
+    rank: Callable[[], list[Match]],
+) -> list[Match]:
+    """A ranking kept for MATCH_CACHE_SECONDS (the latest MATCH_CACHE_SIZE of them) while
+    `generation` is unchanged; one at a given `now` is never kept. Called under the lock."""
+    if now is not None:
+        return rank()
+    kept = cache.get(key)
+    if (
+        kept is not None
+        and kept[1] == generation
+        and time.monotonic() - kept[0] < MATCH_CACHE_SECONDS
+    ):
+        cache.move_to_end(key)
+        return list(kept[2])
+    ranked = rank()
+    cache[key] = (time.monotonic(), generation, ranked)
+    cache.move_to_end(key)
+    while len(cache) > MATCH_CACHE_SIZE:
+        cache.popitem(last=False)
+    return list(ranked)
 
 
 def _doc_key(doc: SeekerDoc | PostingDoc) -> str:
