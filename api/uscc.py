@@ -17,7 +17,6 @@ def is_valid(code: str) -> bool:
     return check_char(code[:17]) == code[17]
 
 
-
 def is_public_body(code: str) -> bool:
     """True when the code names a government body, public institution or mass organisation
     (登记管理部门码 "1", 机构编制) or a social organisation (社会团体, 民办非企业单位, 基金会:

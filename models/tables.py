@@ -322,8 +322,10 @@ class Training(TrainingBase, Versioned, table=True):
 
 # A referral in one of these states is over without a decision on the seeker's fit: the pair
 # may be referred again (the old referral stays, with its history).
-REFERRAL_REOPENABLE = ("withdrawn", "rejected")
-_LIVE_REFERRAL = sa.text("status NOT IN ('withdrawn', 'rejected')")
+REFERRAL_REOPENABLE = (ReferralStatus.withdrawn, ReferralStatus.rejected)
+_LIVE_REFERRAL = sa.text(
+    f"status NOT IN ({', '.join(repr(s.value) for s in REFERRAL_REOPENABLE)})"
+)
 
 
 class Referral(Versioned, table=True):

@@ -141,8 +141,6 @@ TRANSITIONS: Final[dict[ReferralStatus, tuple[ReferralStatus, ...]]] = {
     RS.retained_90d: (),
 }
 OPEN_STATES: Final = (RS.proposed, RS.pending, RS.approved, RS.sent, RS.interviewing)
-# Over without a decision on the seeker's fit: the pair may be referred again.
-REOPENABLE: Final = frozenset(RS(s) for s in REFERRAL_REOPENABLE)
 # An employer sees the consented fields only in these states (and while the consent stands).
 SHARED_STATES: Final = (RS.sent, RS.interviewing, RS.hired, RS.not_hired, RS.retained_90d)
 ORIGINS: Final[dict[Role, Origin]] = {
@@ -905,7 +903,7 @@ def _new_referral(
         .where(Referral.seeker_id == profile.id, Referral.posting_id == posting.id)
         .order_by(col(Referral.id).desc())
     ).all()
-    live = next((rid for rid, status in earlier if status not in REOPENABLE), None)
+    live = next((rid for rid, status in earlier if status not in REFERRAL_REOPENABLE), None)
     if live is not None or (earlier and principal.role == Role.employer):
         # An employer does not invite again a seeker who withdrew (or whose referral the
         # centre rejected); the seeker or their caseworker may start a new referral.
