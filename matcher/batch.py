@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import types
 from typing import Any
@@ -26,9 +27,9 @@ if numba.config.THREADING_LAYER == "default":  # type: ignore[attr-defined]
     numba.config.THREADING_LAYER = "threadsafe"  # type: ignore[attr-defined]
 
 _log = logging.getLogger(__name__)
-_THREADS: list[bool] = []  # [usable], once known
 
 
+@functools.cache
 def threads_usable() -> bool:
     """Whether the compiled parallel loops can run (a thread-safe threading layer loads).
 
@@ -36,20 +37,16 @@ def threads_usable() -> bool:
     neither TBB nor OpenMP loads (no libgomp, no tbb) every kernel runs its serial twin
     instead of raising at first use.
     """
-    if not _THREADS:
-        try:
-            from numba.np.ufunc.parallel import _launch_threads
-        except ImportError:  # a numba without it: its first launch will start the layer
-            _THREADS.append(True)
-            return True
-        try:
-            _launch_threads()  # type: ignore[no-untyped-call]
-            ok = True
-        except (ValueError, ImportError, OSError) as exc:
-            _log.warning("no thread-safe numba threading layer (%s); ranking runs serially", exc)
-            ok = False
-        _THREADS.append(ok)
-    return _THREADS[0]
+    try:
+        from numba.np.ufunc.parallel import _launch_threads
+    except ImportError:  # a numba without it: its first launch will start the layer
+        return True
+    try:
+        _launch_threads()  # type: ignore[no-untyped-call]
+    except (ValueError, ImportError, OSError) as exc:
+        _log.warning("no thread-safe numba threading layer (%s); ranking runs serially", exc)
+        return False
+    return True
 
 
 FloatArray = npt.NDArray[np.float32]
