@@ -54,7 +54,7 @@ F64Array = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 
-def _serial(kernel: Any) -> Any:
+def serial_twin(kernel: Any) -> Any:
     """The same compiled loop without threads (``prange`` runs as ``range``), cached apart.
 
     For small inputs (one seeker's ranking): a parallel launch costs more than the work, and
@@ -145,7 +145,16 @@ def _pair_dots_chunks(
         )
 
 
-_pair_dots_chunks_serial = _serial(_pair_dots_chunks)
+_pair_dots_chunks_serial = serial_twin(_pair_dots_chunks)
+
+
+def chunk_bounds(items: int, least: int) -> IntArray:
+    """Bounds (chunks + 1,) of one contiguous run of ``items`` per core, each of at least
+    ``least`` items (one run when the items are few or no threading layer loads)."""
+    threads = numba.get_num_threads() if threads_usable() else 1
+    chunks = max(1, min(threads, items // least))
+    out: IntArray = np.linspace(0, items, chunks + 1).astype(np.int64)
+    return out
 
 
 def pair_dots(
@@ -162,9 +171,8 @@ def pair_dots(
     out = np.zeros(slots.size, dtype=np.float32)
     if slots.size == 0:
         return out
-    threads = numba.get_num_threads() if threads_usable() else 1
-    chunks = max(1, min(threads, slots.size // 4096))
-    bounds = np.linspace(0, slots.size, chunks + 1).astype(np.int64)
+    bounds = chunk_bounds(slots.size, 4096)
+    chunks = bounds.size - 1
     scratch = np.zeros((chunks, matrix.shape[1]), dtype=np.float32)
     run = _pair_dots_chunks if chunks > 1 else _pair_dots_chunks_serial
     run(
@@ -288,7 +296,7 @@ def _pools_kernel(
         sizes[i] = want
 
 
-_pools_kernel_serial = _serial(_pools_kernel)
+_pools_kernel_serial = serial_twin(_pools_kernel)
 
 
 def pools(
@@ -499,7 +507,7 @@ def _top_pairs_kernel(
         sizes[i] = held
 
 
-_top_pairs_kernel_serial = _serial(_top_pairs_kernel)
+_top_pairs_kernel_serial = serial_twin(_top_pairs_kernel)
 
 
 def top_pairs(

@@ -5,20 +5,199 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numba
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from matcher.batch import chunk_bounds, serial_twin
 from matcher.encoders import DEFAULT_MAX_CHARS
 from matcher.errors import NotFittedError
 from matcher.text import normalise
 
 FloatArray = npt.NDArray[np.float32]
+IntArray = npt.NDArray[np.int64]
+
+# An n-gram of up to three characters packs into one int64 key: each code point + 1 in 21 bits
+# (so a shorter n-gram never collides with a longer one).
+_KEY_BITS = 21
+_MAX_PACKED = 3
+_SPACE = 32
+_HASH = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing
 
 
 def _prepare(text: str, max_chars: int) -> str:
     return normalise(text)[:max_chars]
+
+
+def _code_points(texts: Sequence[str]) -> tuple[npt.NDArray[np.int64], IntArray]:
+    """The texts' code points back to back, and each text's start offset (n + 1,)."""
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    starts = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=starts[1:])
+    raw = "".join(texts).encode("utf-32-le", "surrogatepass")
+    return np.frombuffer(raw, dtype=np.uint32).astype(np.int64), starts
+
+
+def pack_terms(terms: Sequence[str]) -> IntArray:
+    """The int64 key of each n-gram of one to three characters (see ``_KEY_BITS``)."""
+    codes, starts = _code_points(terms)
+    lengths = np.diff(starts)
+    keys = np.zeros(len(terms), dtype=np.int64)
+    for j in range(int(lengths.max(initial=0))):
+        has = lengths > j
+        keys[has] = (keys[has] << _KEY_BITS) | (codes[starts[:-1][has] + j] + 1)
+    return keys
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _home(key: Any, bits: Any) -> Any:  # pragma: no cover - compiled
+    return np.int64((np.uint64(key) * _HASH) >> np.uint64(64 - bits))
+
+
+@numba.njit(nogil=True, cache=True)
+def _build_table(keys: Any, bits: Any) -> Any:  # pragma: no cover - compiled
+    """Open addressing (linear probing) from key to column; 0 marks an empty slot."""
+    size = 1 << bits
+    table_keys = np.zeros(size, dtype=np.int64)
+    table_cols = np.zeros(size, dtype=np.int32)
+    for col in range(keys.size):
+        h = _home(keys[col], bits)
+        while table_keys[h] != 0:
+            h = (h + 1) & (size - 1)
+        table_keys[h] = keys[col]
+        table_cols[h] = col
+    return table_keys, table_cols
+
+
+@numba.njit(nogil=True, cache=True)
+def _doc_counts(
+    codes: Any, lo: Any, hi: Any, min_n: Any, max_n: Any, table_keys: Any, table_cols: Any,
+    bits: Any, counts: Any, touched: Any,
+) -> Any:  # pragma: no cover - compiled  # fmt: skip
+    """Count the known n-grams of one prepared text into ``counts`` (by column), listing each
+    column counted into ``touched`` once; returns how many were listed. scikit-learn's
+    ``char_wb``: words split on spaces, each padded with one space on both sides, and a word
+    shorter than n gives itself once."""
+    listed = 0
+    mask = (1 << bits) - 1
+    i = lo
+    while i < hi:
+        if codes[i] == _SPACE:
+            i += 1
+            continue
+        end = i
+        while end < hi and codes[end] != _SPACE:
+            end += 1
+        padded = end - i + 2
+        for n in range(min_n, max_n + 1):
+            width = min(n, padded)
+            for offset in range(padded - width + 1):
+                key = np.int64(0)
+                for p in range(offset, offset + width):
+                    c = _SPACE if p == 0 or p == padded - 1 else codes[i + p - 1]
+                    key = (key << _KEY_BITS) | (c + 1)
+                h = _home(key, bits)
+                while table_keys[h] != 0:
+                    if table_keys[h] == key:
+                        col = table_cols[h]
+                        if counts[col] == 0:
+                            touched[listed] = col
+                            listed += 1
+                        counts[col] += 1
+                        break
+                    h = (h + 1) & mask
+            if width == padded:
+                break
+        i = end
+    return listed
+
+
+@numba.njit(nogil=True, cache=True, parallel=True)
+def _tfidf_kernel(
+    codes: Any, starts: Any, bounds: Any, min_n: Any, max_n: Any, table_keys: Any,
+    table_cols: Any, bits: Any, idf: Any, sublinear: Any,
+) -> Any:  # pragma: no cover - compiled; exercised through CharTfidf.transform  # fmt: skip
+    """CSR parts (indptr, indices, data) of the L2-normalised TF-IDF rows of prepared texts,
+    in one contiguous run of texts per chunk (``bounds``), each with its own dense counts."""
+    n_docs = starts.size - 1
+    width = idf.size
+    chunks = bounds.size - 1
+    nnz = np.zeros(n_docs + 1, dtype=np.int64)
+    for c in numba.prange(chunks):
+        counts = np.zeros(width, dtype=np.int32)
+        touched = np.empty(width, dtype=np.int32)
+        for d in range(bounds[c], bounds[c + 1]):
+            listed = _doc_counts(codes, starts[d], starts[d + 1], min_n, max_n, table_keys,
+                                 table_cols, bits, counts, touched)  # fmt: skip
+            nnz[d + 1] = listed
+            for j in range(listed):
+                counts[touched[j]] = 0
+    indptr = np.cumsum(nnz)
+    indices = np.empty(indptr[-1], dtype=np.int32)
+    data = np.empty(indptr[-1], dtype=np.float32)
+    for c in numba.prange(chunks):
+        counts = np.zeros(width, dtype=np.int32)
+        touched = np.empty(width, dtype=np.int32)
+        for d in range(bounds[c], bounds[c + 1]):
+            listed = _doc_counts(codes, starts[d], starts[d + 1], min_n, max_n, table_keys,
+                                 table_cols, bits, counts, touched)  # fmt: skip
+            cols = touched[:listed]
+            if listed > 32:
+                cols.sort()
+            else:  # insertion sort: a short text's few columns, no allocation
+                for j in range(1, listed):
+                    x = cols[j]
+                    m = j - 1
+                    while m >= 0 and cols[m] > x:
+                        cols[m + 1] = cols[m]
+                        m -= 1
+                    cols[m + 1] = x
+            lo = indptr[d]
+            total = 0.0
+            for j in range(listed):
+                v = np.float32(counts[cols[j]])
+                counts[cols[j]] = 0
+                if sublinear:
+                    v = np.float32(np.log(v)) + np.float32(1.0)
+                v = v * idf[cols[j]]
+                indices[lo + j] = cols[j]
+                data[lo + j] = v
+                total += np.float64(v) * np.float64(v)
+            if total > 0.0:
+                norm = np.sqrt(total)
+                for j in range(lo, lo + listed):
+                    data[j] = np.float32(data[j] / norm)
+    return indptr, indices, data
+
+
+_tfidf_kernel_serial = serial_twin(_tfidf_kernel)
+
+
+class _NgramTable:
+    """scikit-learn's fitted ``char_wb`` vocabulary as a compiled hash table, for a transform
+    equal to ``TfidfVectorizer.transform`` (same columns, counts and weights) without its
+    per-n-gram Python loop."""
+
+    def __init__(self, vectorizer: TfidfVectorizer) -> None:
+        terms = vectorizer.get_feature_names_out().tolist()
+        self.bits = max(4, int(2 * max(len(terms), 1) - 1).bit_length())  # load factor <= 0.5
+        self.keys, self.cols = _build_table(pack_terms(terms), self.bits)
+        self.idf = np.asarray(vectorizer.idf_, dtype=np.float32)
+        self.min_n, self.max_n = vectorizer.ngram_range
+        self.sublinear = bool(vectorizer.sublinear_tf)
+        self.width = len(terms)
+
+    def transform(self, prepared: Sequence[str]) -> sp.csr_matrix:
+        codes, starts = _code_points(prepared)
+        bounds = chunk_bounds(len(prepared), 64)
+        run = _tfidf_kernel if bounds.size > 2 else _tfidf_kernel_serial
+        indptr, indices, data = run(
+            codes, starts, bounds, self.min_n, self.max_n, self.keys, self.cols, self.bits,
+            self.idf, self.sublinear,
+        )  # fmt: skip
+        return sp.csr_matrix((data, indices, indptr), shape=(len(prepared), self.width))
 
 
 class CharTfidf:
@@ -40,6 +219,7 @@ class CharTfidf:
         self.min_df = min_df
         self.max_chars = max_chars
         self.vectorizer_: TfidfVectorizer | None = None
+        self.table_: _NgramTable | None = None
 
     def _vectorizer(self) -> TfidfVectorizer:
         if self.vectorizer_ is None:
@@ -61,13 +241,19 @@ class CharTfidf:
         if not any(p.strip() for p in prepared):
             prepared = [*prepared, "_"]  # sklearn refuses an empty vocabulary
         self.vectorizer_.fit(prepared)
+        # Three-character n-grams at most fit the packed keys; wider ranges use sklearn.
+        packable = self.ngram_range[1] <= _MAX_PACKED and self.ngram_range[0] >= 1
+        self.table_ = _NgramTable(self.vectorizer_) if packable else None
         return self
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         """(n, vocabulary) CSR float32, unit rows (zero for texts with no known n-gram)."""
         if not texts:
             return sp.csr_matrix((0, len(self._vectorizer().vocabulary_)), dtype=np.float32)
-        out: Any = self._vectorizer().transform(list(texts))
+        vectorizer = self._vectorizer()
+        if self.table_ is not None:
+            return self.table_.transform([_prepare(t, self.max_chars) for t in texts])
+        out: Any = vectorizer.transform(list(texts))
         return sp.csr_matrix(out, dtype=np.float32)
 
 

@@ -12,7 +12,6 @@ LanguagePair = Literal["zh-zh", "en-en", "mixed"]
 # CJK ideographs (+ extension A, compatibility) and kana: the scripts that read as "zh" here.
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff]")
 _LATIN = re.compile(r"[A-Za-z]")
-_SPACES = re.compile(r"\s+")
 
 # A CJK character carries about as much as a short Latin word, so a modest share already
 # means the text is mainly Chinese ("Java开发工程师" has 5 of 9 letters CJK).
@@ -21,7 +20,8 @@ ZH_SHARE = 0.3
 
 def normalise(text: str) -> str:
     """NFKC (full width to half width), lower case, single spaces, stripped."""
-    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text).lower()).strip()
+    # str.split() and the regex's \s both split on what str.isspace() calls space.
+    return " ".join(unicodedata.normalize("NFKC", text).lower().split())
 
 
 def cjk_share(text: str) -> float:

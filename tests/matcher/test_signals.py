@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from matcher_factories import NOW, posting, seeker
 
 from matcher import HashingEncoder, Need, Offer
@@ -77,6 +78,37 @@ def test_lexical_tfidf_in_chinese_english_and_mixed(query: str, best: int) -> No
 def test_lexical_empty_texts_do_not_break() -> None:
     tfidf = CharTfidf().fit(["", "  "])
     assert tfidf.transform([""]).nnz == 0
+
+
+_WORDS = ["java", "开发", "工程师", "客服", "data entry", "仓库 管理", "ＡＢＣ", "手语", "a", "ab",
+          "abc", "x\ty  z", "Excel表格", "\u00a0nbsp\u2003em", "😀emoji", "\x00nul", "İstanbul",
+          "\ud800lone"]  # fmt: skip
+
+
+@pytest.mark.parametrize("rows", [5, 300])  # one chunk, and chunks over the cores
+def test_lexical_compiled_transform_equals_scikit_learn(rows: int) -> None:
+    rng = np.random.default_rng(rows)
+
+    def text() -> str:
+        return " ".join(rng.choice(_WORDS, size=int(rng.integers(0, 25))))
+
+    tfidf = CharTfidf().fit([text() for _ in range(200)])
+    assert tfidf.table_ is not None
+    texts = [text() for _ in range(rows)] + ["", "   ", "完全未知", "zzzz qqq", "a" * 5000]
+    ours = tfidf.transform(texts)
+    assert tfidf.vectorizer_ is not None
+    ref = sp.csr_matrix(tfidf.vectorizer_.transform(texts), dtype=np.float32)
+    ref.sort_indices()
+    assert ours.has_sorted_indices
+    np.testing.assert_array_equal(ours.indptr, ref.indptr)
+    np.testing.assert_array_equal(ours.indices, ref.indices)
+    np.testing.assert_allclose(ours.data, ref.data, rtol=1e-6, atol=1e-7)
+
+
+def test_lexical_wider_ngrams_fall_back_to_scikit_learn() -> None:
+    tfidf = CharTfidf(ngram_range=(2, 5)).fit(["数据录入员", "warehouse keeper"])
+    assert tfidf.table_ is None
+    assert tfidf.transform(["warehouse"]).nnz > 0
 
 
 def test_bm25_prefers_the_matching_document() -> None:
