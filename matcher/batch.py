@@ -191,6 +191,76 @@ def pair_dots(
     return out
 
 
+@numba.njit(nogil=True, cache=True, parallel=True)
+def _sample_stats_kernel(
+    inv_indptr: Any,
+    inv_indices: Any,
+    inv_data: Any,
+    size: Any,
+    q_indptr: Any,
+    q_indices: Any,
+    q_data: Any,
+    bounds: Any,
+    mean: Any,
+    std: Any,
+) -> None:  # pragma: no cover - compiled; exercised through sample_stats
+    for c in numba.prange(bounds.size - 1):
+        acc = np.zeros(size, dtype=np.float32)
+        for i in range(bounds[c], bounds[c + 1]):
+            acc[:] = 0.0
+            for j in range(q_indptr[i], q_indptr[i + 1]):
+                t = q_indices[j]
+                w = q_data[j]
+                for m in range(inv_indptr[t], inv_indptr[t + 1]):
+                    acc[inv_indices[m]] += inv_data[m] * w
+            total = 0.0
+            for x in range(size):
+                total += acc[x]
+            mu = total / size
+            sq = 0.0
+            for x in range(size):
+                d = acc[x] - mu
+                sq += d * d
+            mean[i] = mu
+            std[i] = np.sqrt(sq / size)
+
+
+_sample_stats_kernel_serial = serial_twin(_sample_stats_kernel)
+
+
+def sample_stats(
+    sample_inverted: sp.csr_matrix, queries: sp.csr_matrix
+) -> tuple[F64Array, F64Array]:
+    """Mean and standard deviation (float64, (m,) each) of each query row's dots with the
+    sample's rows, given as the (vocabulary, S) inverted matrix; NaN for an empty sample.
+
+    Equals the mean and ``std`` of ``(sample @ queries.T)`` column by column (the float32 dots
+    summed in the same term order) without building that (S, m) matrix: each core scatters
+    one query at a time into a dense row of S sums.
+    """
+    m = queries.shape[0]
+    size = sample_inverted.shape[1]
+    mean = np.full(m, np.nan)
+    std = np.full(m, np.nan)
+    if size == 0 or m == 0:
+        return mean, std
+    bounds = chunk_bounds(m, 64)
+    run = _sample_stats_kernel if bounds.size > 2 else _sample_stats_kernel_serial
+    run(
+        sample_inverted.indptr,
+        sample_inverted.indices,
+        np.asarray(sample_inverted.data, dtype=np.float32),
+        size,
+        queries.indptr,
+        queries.indices,
+        np.asarray(queries.data, dtype=np.float32),
+        bounds,
+        mean,
+        std,
+    )
+    return mean, std
+
+
 def group_starts(rows: IntArray, n_rows: int) -> IntArray:
     """Start offsets (n_rows + 1,) of each row's run in an array sorted by row."""
     out: IntArray = np.searchsorted(rows, np.arange(n_rows + 1)).astype(np.int64)

@@ -16,13 +16,21 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from matcher.batch import F64Array, group_starts, haversine_pairs, pair_dots, pools, top_pairs
+from matcher.batch import (
+    F64Array,
+    group_starts,
+    haversine_pairs,
+    pair_dots,
+    pools,
+    sample_stats,
+    top_pairs,
+)
 from matcher.constraints import violations
 from matcher.encoders import FloatArray, TextEncoder
 from matcher.errors import MatcherError, NotFittedError
 from matcher.explain import Labels, build_explanation
 from matcher.fusion import SIDE_SIGNALS, FusionWeights, combine, dense_part, zscore
-from matcher.lexical import CharTfidf
+from matcher.lexical import CharTfidf, inverted
 from matcher.signals import (
     ARRANGEABLE_CREDIT,
     DEFAULT_COMMUTE_KM,
@@ -395,7 +403,8 @@ class Ranker:
             *self._offer_now.values(),
         ]
         total = sum(int(a.nbytes) for a in arrays)
-        for matrix in (self._lex_main, self._lex_sample, *self._lex_delta.values()):
+        lexical = (self._lex_main, self._lex_sample, self._lex_sample_inv)
+        for matrix in (*lexical, *self._lex_delta.values()):
             total += int(matrix.data.nbytes + matrix.indices.nbytes + matrix.indptr.nbytes)
         return total
 
@@ -550,6 +559,7 @@ class Ranker:
             alive = np.sort(rng.choice(alive, LEXICAL_SAMPLE, replace=False))
         self._sample_slots = alive
         self._lex_sample = self._lex_rows(alive)
+        self._lex_sample_inv = inverted(self._lex_sample)  # for the batch path's statistics
         self._sample_dirty = 0
 
     def _lex_rows(self, slots: IntArray) -> sp.csr_matrix:
@@ -1276,12 +1286,7 @@ class Ranker:
             d_mean = q64 @ self._emb_sum / n_alive
             d_var = ((q64 @ self._gram) * q64).sum(axis=1) / n_alive - d_mean**2
             d_std = np.sqrt(np.maximum(d_var, 0.0))
-        sample = np.asarray((self._lex_sample @ lex_q.T).toarray(), dtype=np.float32)  # (S, b)
-        if sample.shape[0]:
-            l_mean = sample.mean(axis=0, dtype=np.float64)
-            l_std = sample.std(axis=0, dtype=np.float64)
-        else:
-            l_mean = l_std = np.full(b, np.nan)
+        l_mean, l_std = sample_stats(self._lex_sample_inv, lex_q)
         bq = self._block_queries(queries)
         d_good = bq.dense_ok & np.isfinite(d_std) & (d_std > 1e-9)
         l_good = bq.lex_ok & np.isfinite(l_std) & (l_std > 1e-9)
