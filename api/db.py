@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
@@ -28,6 +29,15 @@ def pool_size_for(threads: int) -> int:
     return 2 * threads + 2
 
 
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+# JSON columns through orjson: the same documents as the stdlib's json, several times faster
+# (digest runs write tens of thousands of payloads).
+_JSON: dict[str, Any] = {"json_serializer": _json_text, "json_deserializer": orjson.loads}
+
+
 def make_engine(
     url: str, *, busy_timeout_ms: int = 5000, echo: bool = False, threads: int = 8
 ) -> Engine:
@@ -46,7 +56,7 @@ def make_engine(
             path = url.split("///", 1)[-1]
             if not path.startswith("file:"):  # a URI filename names an existing file
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, **kwargs)
+        engine = create_engine(url, echo=echo, **kwargs, **_JSON)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -92,7 +102,12 @@ def make_engine(
 
         return engine
     return create_engine(
-        url, echo=echo, pool_pre_ping=True, pool_size=pool_size_for(threads), max_overflow=0
+        url,
+        echo=echo,
+        pool_pre_ping=True,
+        pool_size=pool_size_for(threads),
+        max_overflow=0,
+        **_JSON,
     )
 
 

@@ -34,7 +34,10 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
+        zone = value.tzinfo
+        if zone is UTC:  # already in UTC (what utcnow() gives): nothing to convert
+            return value
+        if zone is None:
             raise ValueError("naive datetime given; use timezone-aware datetimes")
         return value.astimezone(UTC)
 

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import Table, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -108,13 +108,16 @@ def write(session: Session, pushes: Sequence[Push], now: datetime | None = None)
         }
         for p in pushes
     ]
-    stmt = insert(Outbox).on_conflict_do_nothing(
-        index_elements=["recipient_id", "kind", "item_key", "period"]
+    # On the table, not the ORM class: a Core executemany, without the ORM's bulk bookkeeping.
+    table: Table = Outbox.__table__  # type: ignore[attr-defined]
+    stmt = (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=["recipient_id", "kind", "item_key", "period"])
+        .returning(table.c.id)
     )
     new = 0
     for start in range(0, len(rows), 500):
-        result = session.execute(stmt.returning(Outbox.__table__.c.id), rows[start : start + 500])  # type: ignore[attr-defined]
-        new += len(result.fetchall())
+        new += len(session.execute(stmt, rows[start : start + 500]).fetchall())
     return new
 
 
