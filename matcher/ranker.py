@@ -18,6 +18,7 @@ import scipy.sparse as sp
 
 from matcher.batch import (
     F64Array,
+    SampleIndex,
     group_starts,
     haversine_pairs,
     pair_dots,
@@ -30,7 +31,7 @@ from matcher.encoders import FloatArray, TextEncoder
 from matcher.errors import MatcherError, NotFittedError
 from matcher.explain import Labels, build_explanation
 from matcher.fusion import SIDE_SIGNALS, FusionWeights, combine, dense_part, zscore
-from matcher.lexical import CharTfidf, inverted
+from matcher.lexical import CharTfidf
 from matcher.signals import (
     ARRANGEABLE_CREDIT,
     DEFAULT_COMMUTE_KM,
@@ -403,9 +404,9 @@ class Ranker:
             *self._offer_now.values(),
         ]
         total = sum(int(a.nbytes) for a in arrays)
-        lexical = (self._lex_main, self._lex_sample, self._lex_sample_inv)
-        for matrix in (*lexical, *self._lex_delta.values()):
+        for matrix in (self._lex_main, self._lex_sample, *self._lex_delta.values()):
             total += int(matrix.data.nbytes + matrix.indices.nbytes + matrix.indptr.nbytes)
+        total += self._lex_sample_index.nbytes()
         return total
 
     # --- fitting and updates --------------------------------------------------------------
@@ -559,7 +560,7 @@ class Ranker:
             alive = np.sort(rng.choice(alive, LEXICAL_SAMPLE, replace=False))
         self._sample_slots = alive
         self._lex_sample = self._lex_rows(alive)
-        self._lex_sample_inv = inverted(self._lex_sample)  # for the batch path's statistics
+        self._lex_sample_index = SampleIndex.of(self._lex_sample)  # the batch path's statistics
         self._sample_dirty = 0
 
     def _lex_rows(self, slots: IntArray) -> sp.csr_matrix:
@@ -804,28 +805,46 @@ class Ranker:
         computed as arrays over the block's (seeker, posting) pairs; explanations are built
         only for the returned matches. Results equal ``rank_reference`` (up to float ties).
         """
+        return [
+            matches
+            for block in self.rank_blocks(seekers, k, now, posted_after, min_scores)
+            for matches in block
+        ]
+
+    def rank_blocks(
+        self,
+        seekers: Sequence[SeekerDoc],
+        k: int = 20,
+        now: datetime | None = None,
+        posted_after: datetime | None = None,
+        min_scores: Sequence[float] | None = None,
+    ) -> Iterator[list[list[Match]]]:
+        """``rank_many``'s result in consecutive blocks of seekers, each yielded as soon as it
+        is built: the next block is prepared and scored (compiled kernels and BLAS, which
+        release the GIL) in a worker thread while the caller works on the one it was given.
+        """
         self._check()
         moment = _aware(now)
+        floors = None if min_scores is None else np.asarray(min_scores, dtype=np.float64)
+        if floors is not None and floors.shape != (len(seekers),):
+            raise ValueError("min_scores needs one minimum per seeker")
         if not seekers:
-            return []
+            return
         if k <= 0 or not self._slot:
-            return [[] for _ in seekers]
+            yield [[] for _ in seekers]
+            return
         with _cyclic_gc_paused():
-            queries, dense_q, lex_q = self._prepare(seekers)
             masks = _MaskCache(_after(posted_after))
             weights = self.weights.signal_weights()
-            floors = None if min_scores is None else np.asarray(min_scores, dtype=np.float64)
-            if floors is not None and floors.shape != (len(seekers),):
-                raise ValueError("min_scores needs one minimum per seeker")
-
-            rows = self._block_rows(queries, moment.timestamp(), masks)
+            rows = self._block_rows(seekers, moment.timestamp(), masks)
 
             def score(start: int) -> Callable[[], list[list[Match]]]:
-                stop = min(start + rows, len(queries))
+                stop = min(start + rows, len(seekers))
+                queries, dense_q, lex_q = self._prepare(seekers[start:stop])
                 return self._rank_block(
-                    queries[start:stop],
-                    dense_q[start:stop],
-                    lex_q[start:stop],
+                    queries,
+                    dense_q,
+                    lex_q,
                     k,
                     moment,
                     masks,
@@ -833,40 +852,37 @@ class Ranker:
                     None if floors is None else floors[start:stop],
                 )
 
-            starts = list(range(0, len(queries), rows))
+            starts = list(range(0, len(seekers), rows))
             if len(starts) == 1:
-                return score(0)()
-            # Two stages: the next block is scored (BLAS and compiled kernels, which release
-            # the GIL) in a worker thread while this one builds the last block's Match objects.
-            results: list[list[Match]] = []
+                yield score(0)()
+                return
             with ThreadPoolExecutor(max_workers=1) as worker:
                 pending = worker.submit(score, starts[0])
                 for nxt in [*starts[1:], None]:
                     build = pending.result()
                     if nxt is not None:
                         pending = worker.submit(score, nxt)
-                    results.extend(build())
-            return results
+                    yield build()
 
-    def _block_rows(self, queries: Sequence[_Query], now_ts: float, masks: _MaskCache) -> int:
+    def _block_rows(self, seekers: Sequence[SeekerDoc], now_ts: float, masks: _MaskCache) -> int:
         """Seekers per block: ``block_size``, or more when they can only be offered a few
         postings (a digest's new ones), keeping the block's product no larger than a full
         one of ``block_size`` rows and leaving four blocks or more to overlap in two stages.
         """
-        if len(queries) <= self.block_size:
+        if len(seekers) <= self.block_size:
             return self.block_size
         union = np.zeros(self._n, dtype=bool)
         seen: set[tuple[frozenset[str], str]] = set()
-        for q in queries:
-            key = (frozenset(q.seeker.work_modes), q.seeker.schedule)
+        for seeker in seekers:
+            key = (frozenset(seeker.work_modes), seeker.schedule)
             if key not in seen:
                 seen.add(key)
-                union |= self._base_mask(q.seeker, now_ts, masks)
+                union |= self._base_mask(seeker, now_ts, masks)
         cols = max(1, int(union.sum()))
         if cols * 4 > self._n:
             return self.block_size
         by_size = self.block_size * self._n // cols
-        return max(self.block_size, min(by_size, -(-len(queries) // 4)))
+        return max(self.block_size, min(by_size, -(-len(seekers) // 4)))
 
     def rank_reference(
         self,
@@ -1286,7 +1302,7 @@ class Ranker:
             d_mean = q64 @ self._emb_sum / n_alive
             d_var = ((q64 @ self._gram) * q64).sum(axis=1) / n_alive - d_mean**2
             d_std = np.sqrt(np.maximum(d_var, 0.0))
-        l_mean, l_std = sample_stats(self._lex_sample_inv, lex_q)
+        l_mean, l_std = sample_stats(self._lex_sample_index, lex_q)
         bq = self._block_queries(queries)
         d_good = bq.dense_ok & np.isfinite(d_std) & (d_std > 1e-9)
         l_good = bq.lex_ok & np.isfinite(l_std) & (l_std > 1e-9)

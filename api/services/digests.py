@@ -191,14 +191,16 @@ def digest_pushes(
             groups.setdefault(d.since, []).append(d)
     for since, members in groups.items():
         # Each seeker's threshold is applied inside the ranking: only matches that can go
-        # into a push are explained.
-        ranked = ranker.rank_many(
+        # into a push are explained. Blocks arrive as they are built, so their items are made
+        # while the ranker scores the next block.
+        blocks = ranker.rank_blocks(
             [docs[m.seeker_id] for m in members],
             k,
             now,
             posted_after=since,
             min_scores=[m.min_score for m in members],
         )
+        ranked = (matches for block in blocks for matches in block)
         for member, matches in zip(members, ranked, strict=True):
             skip = (dismissed or {}).get(member.seeker_id, set())
             items = [
