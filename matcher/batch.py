@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import types
+from dataclasses import dataclass
 from typing import Any
 
 import numba
@@ -191,11 +192,46 @@ def pair_dots(
     return out
 
 
+# Sample statistics: n-grams held by at least this share of the sampled postings are laid out
+# as dense rows (a vectorised add over the sample instead of a scatter), at most DENSE_TERMS.
+DENSE_SHARE = 1 / 16
+DENSE_TERMS = 1024
+
+
+@dataclass(frozen=True)
+class SampleIndex:
+    """The lexical sample as the batch path reads it: the (vocabulary, S) inverted matrix,
+    and the rows of the most frequent n-grams again as a dense (terms, S) array."""
+
+    inverted: sp.csr_matrix
+    dense: FloatArray
+    dense_row: npt.NDArray[np.int32]  # per n-gram: its row in ``dense``, or -1
+
+    @classmethod
+    def of(cls, sample: sp.csr_matrix) -> SampleIndex:
+        inv = sp.csr_matrix(sample.T, dtype=np.float32)
+        size = inv.shape[1]
+        df = np.diff(inv.indptr)
+        frequent = np.flatnonzero(df >= max(1.0, size * DENSE_SHARE))
+        if frequent.size > DENSE_TERMS:
+            frequent = np.sort(frequent[np.argsort(-df[frequent], kind="stable")[:DENSE_TERMS]])
+        dense_row = np.full(inv.shape[0], -1, dtype=np.int32)
+        dense_row[frequent] = np.arange(frequent.size, dtype=np.int32)
+        dense = np.asarray(inv[frequent].toarray(), dtype=np.float32)
+        return cls(inv, dense, dense_row)
+
+    def nbytes(self) -> int:
+        m = self.inverted
+        return int(m.data.nbytes + m.indices.nbytes + m.indptr.nbytes + self.dense.nbytes)
+
+
 @numba.njit(nogil=True, cache=True, parallel=True)
 def _sample_stats_kernel(
     inv_indptr: Any,
     inv_indices: Any,
     inv_data: Any,
+    dense: Any,
+    dense_row: Any,
     size: Any,
     q_indptr: Any,
     q_indices: Any,
@@ -211,8 +247,14 @@ def _sample_stats_kernel(
             for j in range(q_indptr[i], q_indptr[i + 1]):
                 t = q_indices[j]
                 w = q_data[j]
-                for m in range(inv_indptr[t], inv_indptr[t + 1]):
-                    acc[inv_indices[m]] += inv_data[m] * w
+                r = dense_row[t]
+                if r >= 0:  # adds w * 0 where a posting lacks the n-gram: the same sums
+                    row = dense[r]
+                    for x in range(size):
+                        acc[x] += row[x] * w
+                else:
+                    for m in range(inv_indptr[t], inv_indptr[t + 1]):
+                        acc[inv_indices[m]] += inv_data[m] * w
             total = 0.0
             for x in range(size):
                 total += acc[x]
@@ -228,18 +270,17 @@ def _sample_stats_kernel(
 _sample_stats_kernel_serial = serial_twin(_sample_stats_kernel)
 
 
-def sample_stats(
-    sample_inverted: sp.csr_matrix, queries: sp.csr_matrix
-) -> tuple[F64Array, F64Array]:
+def sample_stats(sample: SampleIndex, queries: sp.csr_matrix) -> tuple[F64Array, F64Array]:
     """Mean and standard deviation (float64, (m,) each) of each query row's dots with the
-    sample's rows, given as the (vocabulary, S) inverted matrix; NaN for an empty sample.
+    sampled postings; NaN for an empty sample.
 
     Equals the mean and ``std`` of ``(sample @ queries.T)`` column by column (the float32 dots
-    summed in the same term order) without building that (S, m) matrix: each core scatters
-    one query at a time into a dense row of S sums.
+    summed in the same term order) without building that (S, m) matrix: each core adds one
+    query at a time into a dense row of S sums, frequent n-grams as dense rows, the rest
+    scattered from the inverted matrix.
     """
     m = queries.shape[0]
-    size = sample_inverted.shape[1]
+    size = sample.inverted.shape[1]
     mean = np.full(m, np.nan)
     std = np.full(m, np.nan)
     if size == 0 or m == 0:
@@ -247,9 +288,11 @@ def sample_stats(
     bounds = chunk_bounds(m, 64)
     run = _sample_stats_kernel if bounds.size > 2 else _sample_stats_kernel_serial
     run(
-        sample_inverted.indptr,
-        sample_inverted.indices,
-        np.asarray(sample_inverted.data, dtype=np.float32),
+        sample.inverted.indptr,
+        sample.inverted.indices,
+        sample.inverted.data,
+        sample.dense,
+        sample.dense_row,
         size,
         queries.indptr,
         queries.indices,
