@@ -172,16 +172,17 @@ def stored_or_encoded(
     """(n, dim) unit rows: each stored (id, vector) as given (normalised), the rest encoded."""
     out = np.zeros((len(texts), dim), dtype=np.float32)
     missing = [i for i, (_, vec) in enumerate(stored) if vec is None]
-    for i, (item_id, given) in enumerate(stored):
-        if given is None:
-            continue
-        vec = np.asarray(given, dtype=np.float32).ravel()
-        if vec.shape[0] != dim:
-            raise MatcherError(
-                f"{item_id} has an embedding of width {vec.shape[0]}, the index has {dim}"
-            )
-        norm = float(np.linalg.norm(vec))
-        out[i] = vec / norm if norm > 0 else vec
+    given = [i for i, (_, vec) in enumerate(stored) if vec is not None]
+    if given:
+        vecs = [np.asarray(stored[i][1], dtype=np.float32).ravel() for i in given]
+        for i, vec in zip(given, vecs, strict=True):
+            if vec.shape[0] != dim:
+                raise MatcherError(
+                    f"{stored[i][0]} has an embedding of width {vec.shape[0]}, the index has {dim}"
+                )
+        rows = np.stack(vecs)
+        norms = np.sqrt(np.einsum("ij,ij->i", rows, rows))[:, None]
+        out[given] = np.where(norms > 0, rows / np.where(norms > 0, norms, 1), rows)
     if missing:
         out[missing] = encode([texts[i] for i in missing])
     return out
@@ -1184,9 +1185,19 @@ class Ranker:
         hits = np.zeros((len(queries), max(1, len(self._skill_keys))), dtype=bool)
         if not self._skill_vocab:
             return hits
+        keyed: dict[str, IntArray] = {}  # held skill name -> the columns its key matches
+        at_rows: list[int] = []
+        at_cols: list[IntArray] = []
         for i, q in enumerate(queries):
-            for have in {_skill_key(x) for x in q.seeker.skills}:
-                hits[i, self._have_cols(have)] = True
+            for name in q.seeker.skills:
+                cols = keyed.get(name)
+                if cols is None:
+                    cols = keyed[name] = self._have_cols(_skill_key(name))
+                if cols.size:
+                    at_rows.extend([i] * cols.size)
+                    at_cols.append(cols)
+        if at_cols:
+            hits[np.asarray(at_rows, dtype=np.int64), np.concatenate(at_cols)] = True
         texts: dict[int, str] = {}
         width = hits.shape[1]
         for matrix in self._skill_matrices():
