@@ -114,61 +114,72 @@ def _doc_counts(
     return listed
 
 
+@numba.njit(nogil=True, cache=True)
+def _tfidf_rows(
+    codes: Any, starts: Any, first: Any, last: Any, min_n: Any, max_n: Any, table_keys: Any,
+    table_cols: Any, bits: Any, idf: Any, sublinear: Any, indptr: Any, indices: Any, data: Any,
+    fill: Any,
+) -> None:  # pragma: no cover - compiled  # fmt: skip
+    """Texts ``first`` to ``last`` - 1: without ``fill``, each one's count of distinct known
+    n-grams into ``indptr[d + 1]``; with it, its sorted columns and L2-normalised TF-IDF
+    weights written from ``indptr[d]`` on."""
+    counts = np.zeros(idf.size, dtype=np.int32)
+    touched = np.empty(idf.size, dtype=np.int32)
+    for d in range(first, last):
+        listed = _doc_counts(codes, starts[d], starts[d + 1], min_n, max_n, table_keys,
+                             table_cols, bits, counts, touched)  # fmt: skip
+        if not fill:
+            indptr[d + 1] = listed
+            for j in range(listed):
+                counts[touched[j]] = 0
+            continue
+        cols = touched[:listed]
+        if listed > 32:
+            cols.sort()
+        else:  # insertion sort: a short text's few columns, no allocation
+            for j in range(1, listed):
+                x = cols[j]
+                m = j - 1
+                while m >= 0 and cols[m] > x:
+                    cols[m + 1] = cols[m]
+                    m -= 1
+                cols[m + 1] = x
+        lo = indptr[d]
+        total = 0.0
+        for j in range(listed):
+            v = np.float32(counts[cols[j]])
+            counts[cols[j]] = 0
+            if sublinear:
+                v = np.float32(np.log(v)) + np.float32(1.0)
+            v = v * idf[cols[j]]
+            indices[lo + j] = cols[j]
+            data[lo + j] = v
+            total += np.float64(v) * np.float64(v)
+        if total > 0.0:
+            norm = np.sqrt(total)
+            for j in range(lo, lo + listed):
+                data[j] = np.float32(data[j] / norm)
+
+
 @numba.njit(nogil=True, cache=True, parallel=True)
 def _tfidf_kernel(
     codes: Any, starts: Any, bounds: Any, min_n: Any, max_n: Any, table_keys: Any,
     table_cols: Any, bits: Any, idf: Any, sublinear: Any,
 ) -> Any:  # pragma: no cover - compiled; exercised through CharTfidf.transform  # fmt: skip
     """CSR parts (indptr, indices, data) of the L2-normalised TF-IDF rows of prepared texts,
-    in one contiguous run of texts per chunk (``bounds``), each with its own dense counts."""
-    n_docs = starts.size - 1
-    width = idf.size
-    chunks = bounds.size - 1
-    nnz = np.zeros(n_docs + 1, dtype=np.int64)
-    for c in numba.prange(chunks):
-        counts = np.zeros(width, dtype=np.int32)
-        touched = np.empty(width, dtype=np.int32)
-        for d in range(bounds[c], bounds[c + 1]):
-            listed = _doc_counts(codes, starts[d], starts[d + 1], min_n, max_n, table_keys,
-                                 table_cols, bits, counts, touched)  # fmt: skip
-            nnz[d + 1] = listed
-            for j in range(listed):
-                counts[touched[j]] = 0
-    indptr = np.cumsum(nnz)
+    in one contiguous run of texts per chunk (``bounds``): counted, then written."""
+    indptr = np.zeros(starts.size, dtype=np.int64)
+    indices = np.empty(0, dtype=np.int32)
+    data = np.empty(0, dtype=np.float32)
+    for c in numba.prange(bounds.size - 1):
+        _tfidf_rows(codes, starts, bounds[c], bounds[c + 1], min_n, max_n, table_keys,
+                    table_cols, bits, idf, sublinear, indptr, indices, data, False)  # fmt: skip
+    indptr = np.cumsum(indptr)
     indices = np.empty(indptr[-1], dtype=np.int32)
     data = np.empty(indptr[-1], dtype=np.float32)
-    for c in numba.prange(chunks):
-        counts = np.zeros(width, dtype=np.int32)
-        touched = np.empty(width, dtype=np.int32)
-        for d in range(bounds[c], bounds[c + 1]):
-            listed = _doc_counts(codes, starts[d], starts[d + 1], min_n, max_n, table_keys,
-                                 table_cols, bits, counts, touched)  # fmt: skip
-            cols = touched[:listed]
-            if listed > 32:
-                cols.sort()
-            else:  # insertion sort: a short text's few columns, no allocation
-                for j in range(1, listed):
-                    x = cols[j]
-                    m = j - 1
-                    while m >= 0 and cols[m] > x:
-                        cols[m + 1] = cols[m]
-                        m -= 1
-                    cols[m + 1] = x
-            lo = indptr[d]
-            total = 0.0
-            for j in range(listed):
-                v = np.float32(counts[cols[j]])
-                counts[cols[j]] = 0
-                if sublinear:
-                    v = np.float32(np.log(v)) + np.float32(1.0)
-                v = v * idf[cols[j]]
-                indices[lo + j] = cols[j]
-                data[lo + j] = v
-                total += np.float64(v) * np.float64(v)
-            if total > 0.0:
-                norm = np.sqrt(total)
-                for j in range(lo, lo + listed):
-                    data[j] = np.float32(data[j] / norm)
+    for c in numba.prange(bounds.size - 1):
+        _tfidf_rows(codes, starts, bounds[c], bounds[c + 1], min_n, max_n, table_keys,
+                    table_cols, bits, idf, sublinear, indptr, indices, data, True)  # fmt: skip
     return indptr, indices, data
 
 
