@@ -9,7 +9,7 @@ resumed, or two runs at once end with each push written exactly once.
 import functools
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -169,6 +169,68 @@ def digest_item(
     }
 
 
+def digest_push_blocks(
+    ranker: Ranker,
+    due: Sequence[DueSeeker],
+    docs: dict[int, SeekerDoc],
+    postings: dict[int, PostingInfo],
+    *,
+    k: int,
+    now: datetime,
+    labels: Labels,
+    hidden: set[str],
+    dismissed: dict[int, set[int]] | None = None,
+) -> Iterator[list[Push]]:
+    """The digest pushes of a batch of due seekers, one list per block of seekers as the
+    ranker yields it (grouped by their `since`, one ``rank_blocks`` per group), so the caller
+    writes a block while the next is scored; seekers with no new match above their threshold
+    get none."""
+    seen: dict[str, tuple[str, str] | None] = {}
+    groups: dict[datetime, list[DueSeeker]] = {}
+    for d in due:
+        if d.seeker_id in docs:
+            groups.setdefault(d.since, []).append(d)
+    for since, members in groups.items():
+        # Each seeker's threshold is applied inside the ranking: only matches that can go
+        # into a push are explained.
+        blocks = ranker.rank_blocks(
+            [docs[m.seeker_id] for m in members],
+            k,
+            now,
+            posted_after=since,
+            min_scores=[m.min_score for m in members],
+        )
+        start = 0
+        for block in blocks:
+            out: list[Push] = []
+            for member, matches in zip(members[start : start + len(block)], block, strict=True):
+                skip = (dismissed or {}).get(member.seeker_id, set())
+                items = [
+                    digest_item(m, postings.get(int(m.id)), labels, hidden, seen)
+                    for m in matches
+                    if int(m.id) not in skip
+                ]
+                if not items:
+                    continue
+                out.append(
+                    Push(
+                        recipient_id=member.account_id,
+                        kind=outbox.DIGEST,
+                        item_key=DIGEST_ITEM,
+                        period=member.period,
+                        payload={
+                            "period": member.period,
+                            "frequency": member.frequency,
+                            "min_score": member.min_score,
+                            "since": since.isoformat(),
+                            "items": items,
+                        },
+                    )
+                )
+            start += len(block)
+            yield out
+
+
 def digest_pushes(
     ranker: Ranker,
     due: Sequence[DueSeeker],
@@ -181,51 +243,12 @@ def digest_pushes(
     hidden: set[str],
     dismissed: dict[int, set[int]] | None = None,
 ) -> list[Push]:
-    """The digest pushes of a batch of due seekers (grouped by their `since`, in one
-    ``rank_many`` per group); seekers with no new match above their threshold get none."""
-    out: list[Push] = []
-    seen: dict[str, tuple[str, str] | None] = {}
-    groups: dict[datetime, list[DueSeeker]] = {}
-    for d in due:
-        if d.seeker_id in docs:
-            groups.setdefault(d.since, []).append(d)
-    for since, members in groups.items():
-        # Each seeker's threshold is applied inside the ranking: only matches that can go
-        # into a push are explained. Blocks arrive as they are built, so their items are made
-        # while the ranker scores the next block.
-        blocks = ranker.rank_blocks(
-            [docs[m.seeker_id] for m in members],
-            k,
-            now,
-            posted_after=since,
-            min_scores=[m.min_score for m in members],
-        )
-        ranked = (matches for block in blocks for matches in block)
-        for member, matches in zip(members, ranked, strict=True):
-            skip = (dismissed or {}).get(member.seeker_id, set())
-            items = [
-                digest_item(m, postings.get(int(m.id)), labels, hidden, seen)
-                for m in matches
-                if int(m.id) not in skip
-            ]
-            if not items:
-                continue
-            out.append(
-                Push(
-                    recipient_id=member.account_id,
-                    kind=outbox.DIGEST,
-                    item_key=DIGEST_ITEM,
-                    period=member.period,
-                    payload={
-                        "period": member.period,
-                        "frequency": member.frequency,
-                        "min_score": member.min_score,
-                        "since": since.isoformat(),
-                        "items": items,
-                    },
-                )
-            )
-    return out
+    """All of ``digest_push_blocks`` in one list."""
+    blocks = digest_push_blocks(
+        ranker, due, docs, postings, k=k, now=now, labels=labels, hidden=hidden,
+        dismissed=dismissed,
+    )  # fmt: skip
+    return [push for block in blocks for push in block]
 
 
 def _period_length(frequency: str) -> timedelta:
@@ -322,7 +345,7 @@ def run_digest(ctx: JobContext) -> dict[str, Any]:
         with session_scope(read_only(engine)) as session:
             docs = load_seeker_docs(session, sids, encoder.name)
             dismissed = _dismissed(session, sids)
-        pushes = digest_pushes(
+        blocks = digest_push_blocks(
             ranker,
             batch,
             docs,
@@ -333,8 +356,9 @@ def run_digest(ctx: JobContext) -> dict[str, Any]:
             hidden=hidden,
             dismissed=dismissed,
         )
-        with session_scope(engine) as session:
-            written += outbox.write(session, pushes, now)
+        for pushes in blocks:  # each block written while the ranker scores the next
+            with session_scope(engine) as session:
+                written += outbox.write(session, pushes, now)
         if settings.push_batch_pause_seconds:
             time.sleep(settings.push_batch_pause_seconds)
     return {"due": len(due), "written": written}
