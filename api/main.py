@@ -36,6 +36,7 @@ from api.routers import (
 )
 from api.services.limits import RateLimiter
 from api.services.matching import build_match_index
+from api.services.readcache import ReadCache, watch_writes
 from api.settings import Settings, get_settings
 from api.web import install as install_pages
 from api.web import router as page_router
@@ -81,6 +82,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         lifespan=lifespan,
     )
     app.state.settings = settings
+    watch_writes()
+    app.state.read_cache = ReadCache(ttl=settings.read_cache_seconds)
     if engine is not None:
         app.state.engine = engine
     install_error_handlers(app)

@@ -1,0 +1,92 @@
+"""The kept pages of hot reads (api.services.readcache): a write in this process shows at
+once, another process's write within read_cache_seconds, each caller sees only their view,
+and authentication still runs on every request."""
+
+import time
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from api.main import create_app
+from api.settings import Settings
+from models import Posting
+from models.base import PostingStatus, Role
+from tests import factories as f
+
+
+def _titles(client: TestClient, headers: dict[str, str]) -> list[str]:
+    r = client.get("/postings?limit=20", headers=headers)
+    assert r.status_code == 200, r.text
+    return [p["title"] for p in r.json()["items"]]
+
+
+def test_a_write_in_this_process_shows_at_once(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    emp_acc, emp = f.employer_account(session)
+    p = f.posting(session, emp, title="Clerk A")
+    seeker = f.headers(session, settings, f.account(session, Role.seeker))
+    owner = f.headers(session, settings, emp_acc)
+    assert _titles(client, seeker) == ["Clerk A"]
+    r = client.patch(
+        f"/postings/{p.id}", headers=owner, json={"version": p.version, "title": "Clerk B"}
+    )
+    assert r.status_code == 200, r.text
+    assert _titles(client, seeker) == ["Clerk B"]  # through the API
+    f.posting(session, emp, title="Clerk C")  # and through any session of this process
+    assert _titles(client, seeker) == ["Clerk C", "Clerk B"]
+    r = client.post(f"/postings/{p.id}/close", headers=owner)
+    assert r.status_code == 200, r.text
+    assert _titles(client, seeker) == ["Clerk C"]
+
+
+def test_each_caller_sees_their_own_view(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    emp_acc, emp = f.employer_account(session)
+    other_acc, other = f.employer_account(session, f.employer(session))
+    f.posting(session, emp, title="Open")
+    f.posting(session, emp, title="Draft", status=PostingStatus.draft)
+    owner = f.headers(session, settings, emp_acc)
+    assert _titles(client, owner) == ["Draft", "Open"]  # rendered and kept for the owner
+    seeker = f.headers(session, settings, f.account(session, Role.seeker))
+    assert _titles(client, seeker) == ["Open"]
+    assert _titles(client, f.headers(session, settings, other_acc)) == ["Open"]
+    staff = f.headers(session, settings, f.account(session, Role.caseworker))
+    assert _titles(client, staff) == ["Draft", "Open"]
+    assert _titles(client, owner) == ["Draft", "Open"]
+    assert other.id != emp.id
+
+
+def test_a_kept_page_still_needs_a_live_session(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    _, emp = f.employer_account(session)
+    f.posting(session, emp, title="Clerk")
+    seeker = f.headers(session, settings, f.account(session, Role.seeker))
+    assert _titles(client, seeker) == ["Clerk"]
+    assert client.post("/auth/logout", headers=seeker).status_code == 204
+    r = client.get("/postings?limit=20", headers=seeker)
+    assert r.status_code == 401
+    assert r.json()["error"] == "not_authenticated"
+    assert client.get("/postings?limit=20").status_code == 401
+
+
+def test_another_process_write_shows_within_the_bound(
+    settings: Settings, engine: Engine, session: Session
+) -> None:
+    app: Any = create_app(settings.model_copy(update={"read_cache_seconds": 0.5}), engine)
+    _, emp = f.employer_account(session)
+    p = f.posting(session, emp, title="Clerk A")
+    seeker = f.headers(session, settings, f.account(session, Role.seeker))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert _titles(client, seeker) == ["Clerk A"]
+        # A write that no session of this process made (as another service process would).
+        with engine.begin() as conn:
+            conn.execute(update(Posting).where(Posting.id == p.id).values(title="Clerk B"))
+        assert _titles(client, seeker) == ["Clerk A"]  # the kept page, at most 0.5 s old
+        time.sleep(0.6)
+        assert _titles(client, seeker) == ["Clerk B"]
