@@ -3,6 +3,7 @@
 from dataclasses import replace
 from typing import Any, Literal
 
+from pydantic import TypeAdapter
 from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
@@ -25,6 +26,7 @@ from api.services import employers as employer_service
 from api.services import learning
 from api.services import seekers as seeker_service
 from api.services.matching import (
+    MATCH_CACHE_SECONDS,
     POSTING,
     SEEKER,
     MatchIndex,
@@ -33,6 +35,7 @@ from api.services.matching import (
     load_posting_docs,
     load_seeker_docs,
 )
+from api.services.readcache import ReadCache
 from api.services.verification import FeatureStatus, base_code, feature_states
 from matcher import Match, SeekerDoc
 from matcher.explain import Labels
@@ -130,6 +133,57 @@ def _seeker_query(session: Session, index: MatchIndex, profile: SeekerProfile) -
     return doc
 
 
+MATCH_PAGE = TypeAdapter(MatchPage)
+
+
+def matches_json(
+    session: Session,
+    index: MatchIndex,
+    cache: ReadCache,
+    principal: Principal,
+    seeker_id: int,
+    page: PageParams,
+    *,
+    work_mode: WorkMode | None = None,
+    max_distance_km: float | None = None,
+    min_score: float = 0.0,
+    include_dismissed: bool = False,
+) -> bytes:
+    """list_matches encoded as JSON, kept for repeat views (api.services.readcache) while no
+    write has committed, up to MATCH_CACHE_SECONDS as the ranking is; the access check (and
+    its audited refusal) runs every time, first."""
+    profile = seeker_service.get_profile(session, principal, seeker_id)
+    # The page depends on the seeker and the query only: the seeker and their caseworker
+    # see the same one.
+    key = (
+        "matches",
+        seeker_id,
+        work_mode,
+        max_distance_km,
+        min_score,
+        include_dismissed,
+        page.limit,
+        page.offset,
+    )
+
+    def render() -> bytes:
+        page_out = list_matches(
+            session,
+            index,
+            principal,
+            seeker_id,
+            page,
+            work_mode=work_mode,
+            max_distance_km=max_distance_km,
+            min_score=min_score,
+            include_dismissed=include_dismissed,
+            profile=profile,
+        )
+        return MATCH_PAGE.dump_json(page_out)
+
+    return cache.get_or_render(key, render, watched_ttl=MATCH_CACHE_SECONDS)
+
+
 def list_matches(
     session: Session,
     index: MatchIndex,
@@ -141,9 +195,12 @@ def list_matches(
     max_distance_km: float | None = None,
     min_score: float = 0.0,
     include_dismissed: bool = False,
+    profile: SeekerProfile | None = None,
 ) -> MatchPage:
-    """Open postings ranked for the seeker, with reasons; dismissed ones hidden by default."""
-    profile = seeker_service.get_profile(session, principal, seeker_id)
+    """Open postings ranked for the seeker, with reasons; dismissed ones hidden by default.
+    `profile`: the seeker's, when the caller has already checked access to it."""
+    if profile is None:
+        profile = seeker_service.get_profile(session, principal, seeker_id)
     if profile.closed_at is not None:
         return MatchPage(items=[], total=0, limit=page.limit, offset=page.offset)
     index.sync(session)
