@@ -89,16 +89,18 @@ async def list_candidates(
     session: SessionDep,
     settings: SettingsDep,
     index: IndexDep,
+    cache: ReadCacheDep,
     page: PageDep,
     min_score: Score = 0.0,
-) -> CandidatePage:
+) -> JSONBytes:
     """Pseudonymous candidates for a posting: no name, contact or sensitive field."""
 
-    def work() -> CandidatePage:  # the caller, rate limit, ranking and commit on one thread hop
+    def work() -> bytes:  # the caller, rate limit, ranking and commit on one thread hop
         principal = caller(session)  # first: authentication before anything else
-        return service.list_candidates(
+        return service.candidates_json(
             session,
             index,
+            cache,
             settings.secret_key.get_secret_value(),
             principal,
             posting_id,
@@ -106,7 +108,7 @@ async def list_candidates(
             min_score=min_score,
         )
 
-    return await in_one_hop(session, work)
+    return JSONBytes(await in_one_hop(session, work))
 
 
 @router.put(

@@ -285,6 +285,52 @@ _SUMMARIES: Any = (
 )
 
 
+CANDIDATE_PAGE = TypeAdapter(CandidatePage)
+
+
+def candidates_json(
+    session: Session,
+    index: MatchIndex,
+    cache: ReadCache,
+    secret: str,
+    principal: Principal,
+    posting_id: int,
+    page: PageParams,
+    *,
+    min_score: float = 0.0,
+) -> bytes:
+    """list_candidates encoded as JSON, kept like matches_json; the access checks run every
+    time, first."""
+    posting = _candidates_posting(session, principal, posting_id)
+    # What the page shows depends on the caller's language (the explanations) and, for a
+    # caseworker, on their centre (whose seekers are named by id).
+    centre = principal.account.centre_id if principal.role == Role.caseworker else None
+    language = principal.account.language.value
+    key = ("candidates", posting_id, language, centre, min_score, page.limit, page.offset)
+
+    def render() -> bytes:
+        page_out = list_candidates(
+            session,
+            index,
+            secret,
+            principal,
+            posting_id,
+            page,
+            min_score=min_score,
+            posting=posting,
+        )
+        return CANDIDATE_PAGE.dump_json(page_out)
+
+    return cache.get_or_render(key, render, watched_ttl=MATCH_CACHE_SECONDS)
+
+
+def _candidates_posting(session: Session, principal: Principal, posting_id: int) -> Posting:
+    posting = employer_service.get_posting(session, principal, posting_id)
+    if principal.role == Role.employer and posting.employer_id != principal.account.employer_id:
+        raise NotFound(f"posting {posting_id} not found")  # candidates only for your own
+    return posting
+
+
 def list_candidates(
     session: Session,
     index: MatchIndex,
@@ -294,11 +340,12 @@ def list_candidates(
     page: PageParams,
     *,
     min_score: float = 0.0,
+    posting: Posting | None = None,
 ) -> CandidatePage:
-    """Seekers ranked for a posting, pseudonymous: an id per posting, no name or contact."""
-    posting = employer_service.get_posting(session, principal, posting_id)
-    if principal.role == Role.employer and posting.employer_id != principal.account.employer_id:
-        raise NotFound(f"posting {posting_id} not found")  # candidates only for your own
+    """Seekers ranked for a posting, pseudonymous: an id per posting, no name or contact.
+    `posting`: the posting, when the caller has already checked access to it."""
+    if posting is None:
+        _candidates_posting(session, principal, posting_id)
     index.sync(session)
     doc = load_posting_docs(session, [posting_id], index.model)[posting_id]
     if doc.embedding is None:

@@ -167,3 +167,26 @@ def test_on_postgresql_other_processes_writes_are_heard(
         assert "Clerk Z" in _titles(client, seeker)
     assert p.id != p2.id
     assert app.state.read_cache.watching is False  # the listener stopped with the service
+
+
+def test_kept_candidates_name_seekers_only_to_their_own_caseworkers(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    emp_acc, emp = f.employer_account(session)
+    p = f.posting(session, emp, title="Clerk", required_skills=["Excel"])
+    _, profile = f.seeker(session, skills=["Excel"], centre_code="heping")
+    url = f"/postings/{p.id}/candidates"
+
+    def seeker_ids(acc: Any) -> list[int | None]:
+        r = client.get(url, headers=f.headers(session, settings, acc))
+        assert r.status_code == 200, r.text
+        return [c["seeker_id"] for c in r.json()["items"]]
+
+    assert seeker_ids(emp_acc) == [None]  # rendered first, for the employer
+    assert seeker_ids(emp_acc) == [None]
+    assert seeker_ids(f.account(session, Role.caseworker, centre_code="heping")) == [profile.id]
+    assert seeker_ids(f.account(session, Role.caseworker, centre_code="xihu")) == [None]
+    assert seeker_ids(f.account(session, Role.admin, centre_code="heping")) == [None]
+    other_acc, _ = f.employer_account(session)
+    r = client.get(url, headers=f.headers(session, settings, other_acc))
+    assert r.status_code == 404  # not their posting, kept page or not
