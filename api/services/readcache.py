@@ -178,7 +178,7 @@ class WriteListener:
                     self._heard()  # anything committed before LISTEN was not heard
                     self.cache.watching = True
                     while not self._stop.is_set():
-                        for _ in conn.notifies(timeout=0.5):
+                        for _ in conn.notifies(timeout=0.1):  # and a stop is seen within 0.1 s
                             self._heard()
             except psycopg.Error as exc:
                 log.warning("write listener lost its connection (%s); retrying", exc)
