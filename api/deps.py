@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 import anyio
-from fastapi import Depends, Path, Query, Request
+from fastapi import Depends, Path, Query, Request, Response
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -19,6 +19,7 @@ from api.schemas.common import PageParams
 from api.services import auth as auth_service
 from api.services.limits import Limit, RateLimiter
 from api.services.matching import MatchIndex, track_changes
+from api.services.readcache import ReadCache
 from api.settings import Settings
 from models import Account, AuditLog, AuthSession
 from models.base import Role
@@ -261,6 +262,20 @@ async def get_match_index(request: Request) -> MatchIndex:
 
 
 IndexDep = Annotated[MatchIndex, Depends(get_match_index)]
+
+
+async def get_read_cache(request: Request) -> ReadCache:
+    cache: ReadCache = request.app.state.read_cache
+    return cache
+
+
+ReadCacheDep = Annotated[ReadCache, Depends(get_read_cache)]
+
+
+class JSONBytes(Response):
+    """A JSON body already encoded (by a schema's serializer, as FastAPI would have)."""
+
+    media_type = "application/json"
 
 
 async def get_limiter(request: Request) -> RateLimiter:

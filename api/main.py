@@ -36,6 +36,7 @@ from api.routers import (
 )
 from api.services.limits import RateLimiter
 from api.services.matching import build_match_index
+from api.services.readcache import ReadCache, WriteListener, watch_writes
 from api.settings import Settings, get_settings
 from api.web import install as install_pages
 from api.web import router as page_router
@@ -66,9 +67,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                 log.critical("cannot start: %s", error.detail)
             raise
         app.state.scheduler = _start_scheduler(settings, app.state.engine, app.state.match_index)
+        listener = _start_write_listener(app)
         try:
             yield
         finally:
+            if listener is not None:
+                listener.stop()
             if app.state.scheduler is not None:
                 app.state.scheduler.stop()
             if own_engine:
@@ -81,6 +85,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         lifespan=lifespan,
     )
     app.state.settings = settings
+    watch_writes()
+    app.state.read_cache = ReadCache(ttl=settings.read_cache_seconds)
     if engine is not None:
         app.state.engine = engine
     install_error_handlers(app)
@@ -131,6 +137,19 @@ def upload_limits(settings: Settings) -> list[tuple[re.Pattern[str], int]]:
         (re.compile(r"^/checks/postings/\d+/new$"), max(one * 5, settings.max_body_bytes)),
         (re.compile(r"^/postings/import$"), settings.import_max_bytes),
     ]
+
+
+def _start_write_listener(app: FastAPI) -> WriteListener | None:
+    """On PostgreSQL, hear other processes' commits (api.services.readcache); one SQLite
+    process sees every writer itself."""
+    cache: ReadCache = app.state.read_cache
+    if app.state.engine.dialect.name != "postgresql":
+        cache.watching = True
+        return None
+    index = app.state.match_index
+    listener = WriteListener(app.state.engine, cache, on_write=index.poll_soon)
+    listener.start()
+    return listener
 
 
 def _start_scheduler(settings: Settings, engine: Engine, index: Any) -> Any:

@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     embedding_model: str = "default"
     # How often a process looks for postings and profiles other processes changed.
     index_poll_seconds: float = Field(default=1.0, ge=0)
+    # How long a rendered page of a hot read (the postings list) is served again before it is
+    # rendered anew; a write in the same process makes it stale at once (api.services.readcache),
+    # so this bounds how late another process's writes show, as index_poll_seconds does. 0: off.
+    read_cache_seconds: float = Field(default=1.0, ge=0, le=60)
     scheduler_enabled: bool = True
     data_dir: Path = Path("./var")
     # --- pushes (scheduler, outbox, delivery) ---

@@ -10,8 +10,10 @@ from api.deps import (
     AllowInHop,
     IdPath,
     IndexDep,
+    JSONBytes,
     PageDep,
     Principal,
+    ReadCacheDep,
     Resolver,
     SessionDep,
     SettingsDep,
@@ -46,19 +48,21 @@ async def list_matches(
     ],
     session: SessionDep,
     index: IndexDep,
+    cache: ReadCacheDep,
     page: PageDep,
     work_mode: WorkMode | None = None,
     max_distance_km: Annotated[float | None, Query(gt=0, le=500)] = None,
     min_score: Score = 0.0,
     include_dismissed: bool = False,
-) -> MatchPage:
+) -> JSONBytes:
     """Open postings ranked for the seeker under their accommodation needs, with reasons."""
 
-    def work() -> MatchPage:  # the caller, rate limit, ranking and commit on one thread hop
+    def work() -> bytes:  # the caller, rate limit, ranking and commit on one thread hop
         principal = caller(session)  # first: authentication before anything else
-        return service.list_matches(
+        return service.matches_json(
             session,
             index,
+            cache,
             principal,
             seeker_id,
             page,
@@ -68,7 +72,7 @@ async def list_matches(
             include_dismissed=include_dismissed,
         )
 
-    return await in_one_hop(session, work)
+    return JSONBytes(await in_one_hop(session, work))
 
 
 @router.get(
@@ -85,16 +89,18 @@ async def list_candidates(
     session: SessionDep,
     settings: SettingsDep,
     index: IndexDep,
+    cache: ReadCacheDep,
     page: PageDep,
     min_score: Score = 0.0,
-) -> CandidatePage:
+) -> JSONBytes:
     """Pseudonymous candidates for a posting: no name, contact or sensitive field."""
 
-    def work() -> CandidatePage:  # the caller, rate limit, ranking and commit on one thread hop
+    def work() -> bytes:  # the caller, rate limit, ranking and commit on one thread hop
         principal = caller(session)  # first: authentication before anything else
-        return service.list_candidates(
+        return service.candidates_json(
             session,
             index,
+            cache,
             settings.secret_key.get_secret_value(),
             principal,
             posting_id,
@@ -102,7 +108,7 @@ async def list_candidates(
             min_score=min_score,
         )
 
-    return await in_one_hop(session, work)
+    return JSONBytes(await in_one_hop(session, work))
 
 
 @router.put(

@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import TypeAdapter
 
 from api.deps import (
     ALL_ROLES,
@@ -10,8 +11,10 @@ from api.deps import (
     AllowInHop,
     AnyUser,
     IdPath,
+    JSONBytes,
     PageDep,
     Principal,
+    ReadCacheDep,
     Resolver,
     SessionDep,
     in_one_hop,
@@ -42,20 +45,23 @@ def create_posting(
     return service.posting_to_public(session, posting)
 
 
+PAGE = TypeAdapter(Page[PostingPublic])
+
+
 @router.get("", response_model=Page[PostingPublic], responses=ERRORS)
 async def list_postings(
     caller: Annotated[Resolver, Depends(AllowInHop(*ALL_ROLES))],
     session: SessionDep,
+    cache: ReadCacheDep,
     page: PageDep,
     status: Annotated[PostingStatus | None, Query()] = None,
     work_mode: Annotated[WorkMode | None, Query()] = None,
     employer_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
-) -> Page[PostingPublic]:
+) -> JSONBytes:
     """Open postings; employers also see their own drafts and closed ones."""
 
-    def work() -> Page[PostingPublic]:  # the caller, queries and commit on one thread hop
-        principal = caller(session)
+    def render(principal: Principal) -> bytes:
         rows, total = service.list_postings(
             session,
             principal,
@@ -65,9 +71,24 @@ async def list_postings(
             employer_id=employer_id,
             q=q,
         )
-        return Page.of(service.postings_to_public(session, rows), total, page)
+        return PAGE.dump_json(Page.of(service.postings_to_public(session, rows), total, page))
 
-    return await in_one_hop(session, work)
+    def work() -> bytes:  # the caller, queries and commit on one thread hop
+        principal = caller(session)
+        # What the caller's role lets them see (see service.list_postings), then the query.
+        key = (
+            "postings",
+            service.postings_view(principal),
+            status,
+            work_mode,
+            employer_id,
+            q,
+            page.limit,
+            page.offset,
+        )
+        return cache.get_or_render(key, lambda: render(principal))
+
+    return JSONBytes(await in_one_hop(session, work))
 
 
 @router.get("/{posting_id}", response_model=PostingPublic, responses=ERRORS)

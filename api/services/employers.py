@@ -293,6 +293,16 @@ def close_posting(session: Session, principal: Principal, posting_id: int) -> Po
     return posting
 
 
+def postings_view(principal: Principal) -> tuple[str, int | None]:
+    """Which postings list_postings shows this caller: its employer's own in any state and
+    everyone's open ones, every posting (staff), or the open ones only (everyone else)."""
+    if principal.role == Role.employer:
+        return "employer", principal.account.employer_id
+    if principal.role in STAFF:
+        return "staff", None
+    return "open", None
+
+
 def list_postings(
     session: Session,
     principal: Principal,

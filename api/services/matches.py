@@ -3,6 +3,7 @@
 from dataclasses import replace
 from typing import Any, Literal
 
+from pydantic import TypeAdapter
 from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
@@ -25,6 +26,7 @@ from api.services import employers as employer_service
 from api.services import learning
 from api.services import seekers as seeker_service
 from api.services.matching import (
+    MATCH_CACHE_SECONDS,
     POSTING,
     SEEKER,
     MatchIndex,
@@ -33,6 +35,7 @@ from api.services.matching import (
     load_posting_docs,
     load_seeker_docs,
 )
+from api.services.readcache import ReadCache
 from api.services.verification import FeatureStatus, base_code, feature_states
 from matcher import Match, SeekerDoc
 from matcher.explain import Labels
@@ -130,6 +133,57 @@ def _seeker_query(session: Session, index: MatchIndex, profile: SeekerProfile) -
     return doc
 
 
+MATCH_PAGE = TypeAdapter(MatchPage)
+
+
+def matches_json(
+    session: Session,
+    index: MatchIndex,
+    cache: ReadCache,
+    principal: Principal,
+    seeker_id: int,
+    page: PageParams,
+    *,
+    work_mode: WorkMode | None = None,
+    max_distance_km: float | None = None,
+    min_score: float = 0.0,
+    include_dismissed: bool = False,
+) -> bytes:
+    """list_matches encoded as JSON, kept for repeat views (api.services.readcache) while no
+    write has committed, up to MATCH_CACHE_SECONDS as the ranking is; the access check (and
+    its audited refusal) runs every time, first."""
+    profile = seeker_service.get_profile(session, principal, seeker_id)
+    # The page depends on the seeker and the query only: the seeker and their caseworker
+    # see the same one.
+    key = (
+        "matches",
+        seeker_id,
+        work_mode,
+        max_distance_km,
+        min_score,
+        include_dismissed,
+        page.limit,
+        page.offset,
+    )
+
+    def render() -> bytes:
+        page_out = list_matches(
+            session,
+            index,
+            principal,
+            seeker_id,
+            page,
+            work_mode=work_mode,
+            max_distance_km=max_distance_km,
+            min_score=min_score,
+            include_dismissed=include_dismissed,
+            profile=profile,
+        )
+        return MATCH_PAGE.dump_json(page_out)
+
+    return cache.get_or_render(key, render, watched_ttl=MATCH_CACHE_SECONDS)
+
+
 def list_matches(
     session: Session,
     index: MatchIndex,
@@ -141,9 +195,12 @@ def list_matches(
     max_distance_km: float | None = None,
     min_score: float = 0.0,
     include_dismissed: bool = False,
+    profile: SeekerProfile | None = None,
 ) -> MatchPage:
-    """Open postings ranked for the seeker, with reasons; dismissed ones hidden by default."""
-    profile = seeker_service.get_profile(session, principal, seeker_id)
+    """Open postings ranked for the seeker, with reasons; dismissed ones hidden by default.
+    `profile`: the seeker's, when the caller has already checked access to it."""
+    if profile is None:
+        profile = seeker_service.get_profile(session, principal, seeker_id)
     if profile.closed_at is not None:
         return MatchPage(items=[], total=0, limit=page.limit, offset=page.offset)
     index.sync(session)
@@ -228,6 +285,52 @@ _SUMMARIES: Any = (
 )
 
 
+CANDIDATE_PAGE = TypeAdapter(CandidatePage)
+
+
+def candidates_json(
+    session: Session,
+    index: MatchIndex,
+    cache: ReadCache,
+    secret: str,
+    principal: Principal,
+    posting_id: int,
+    page: PageParams,
+    *,
+    min_score: float = 0.0,
+) -> bytes:
+    """list_candidates encoded as JSON, kept like matches_json; the access checks run every
+    time, first."""
+    posting = _candidates_posting(session, principal, posting_id)
+    # What the page shows depends on the caller's language (the explanations) and, for a
+    # caseworker, on their centre (whose seekers are named by id).
+    centre = principal.account.centre_id if principal.role == Role.caseworker else None
+    language = principal.account.language.value
+    key = ("candidates", posting_id, language, centre, min_score, page.limit, page.offset)
+
+    def render() -> bytes:
+        page_out = list_candidates(
+            session,
+            index,
+            secret,
+            principal,
+            posting_id,
+            page,
+            min_score=min_score,
+            posting=posting,
+        )
+        return CANDIDATE_PAGE.dump_json(page_out)
+
+    return cache.get_or_render(key, render, watched_ttl=MATCH_CACHE_SECONDS)
+
+
+def _candidates_posting(session: Session, principal: Principal, posting_id: int) -> Posting:
+    posting = employer_service.get_posting(session, principal, posting_id)
+    if principal.role == Role.employer and posting.employer_id != principal.account.employer_id:
+        raise NotFound(f"posting {posting_id} not found")  # candidates only for your own
+    return posting
+
+
 def list_candidates(
     session: Session,
     index: MatchIndex,
@@ -237,11 +340,12 @@ def list_candidates(
     page: PageParams,
     *,
     min_score: float = 0.0,
+    posting: Posting | None = None,
 ) -> CandidatePage:
-    """Seekers ranked for a posting, pseudonymous: an id per posting, no name or contact."""
-    posting = employer_service.get_posting(session, principal, posting_id)
-    if principal.role == Role.employer and posting.employer_id != principal.account.employer_id:
-        raise NotFound(f"posting {posting_id} not found")  # candidates only for your own
+    """Seekers ranked for a posting, pseudonymous: an id per posting, no name or contact.
+    `posting`: the posting, when the caller has already checked access to it."""
+    if posting is None:
+        _candidates_posting(session, principal, posting_id)
     index.sync(session)
     doc = load_posting_docs(session, [posting_id], index.model)[posting_id]
     if doc.embedding is None:

@@ -452,6 +452,11 @@ class MatchIndex:
             self._sync_table(session, Posting, self._p, self._refresh_postings)
             self._sync_table(session, SeekerProfile, self._s, self._refresh_seekers)
 
+    def poll_soon(self) -> None:
+        """Make the next sync poll the database whatever the interval (another process has
+        committed a write)."""
+        self._last_poll = 0.0
+
     def _sync_table(
         self,
         session: Session,
