@@ -1459,39 +1459,43 @@ class Ranker:
         side_l = side.T.tolist()
         shares_l = shares.T.tolist()
         dist_l = dist.tolist()
-        rows_l = rows.tolist()
         slots_l = slots.tolist()
         level = self._offer_levels()
         needs_level = level[slots[:, None], np.maximum(bq.needs[rows], 0)].tolist()
         out: list[list[Match]] = []
-        t = 0
         floor_l = [-np.inf] * len(queries) if floors is None else floors.tolist()
-        for size in sizes:
+        postings, skill_ids, labels = self._postings, self._skill_ids, self.labels
+        stop = 0
+        for i, size in enumerate(sizes):
             matches: list[Match] = []
-            for _ in range(size):
-                i, slot = rows_l[t], slots_l[t]
-                if score_l[t] < floor_l[i]:
-                    t += 1
+            out.append(matches)
+            start, stop = stop, stop + size  # this seeker's run of pairs
+            if not size:
+                continue
+            floor = floor_l[i]
+            seeker = queries[i].seeker
+            held = hits[i]  # the skill columns this seeker has
+            for t in range(start, stop):
+                score = score_l[t]
+                if score < floor:
                     continue
-                seeker = queries[i].seeker
-                posting = self._postings[slot]
+                posting = postings[slots_l[t]]
                 assert posting is not None  # alive slots hold their posting
                 signals = {"dense": dense_l[t], "lexical": lex_l[t], "text": text_l[t]}
-                contributions = {"dense": shares_l[t][0], "lexical": shares_l[t][1]}
-                for j, name in enumerate(SIDE_SIGNALS):
-                    value = side_l[t][j]
+                shares_t = shares_l[t]
+                contributions = {"dense": shares_t[0], "lexical": shares_t[1]}
+                for name, value, share in zip(SIDE_SIGNALS, side_l[t], shares_t[2:], strict=True):
                     if value == value:  # not NaN: a known signal
                         signals[name] = value
-                        contributions[name] = shares_l[t][j + 2]
+                        contributions[name] = share
                 matched: list[str] = []
                 missing: list[str] = []
-                ids = self._skill_ids[slot]
+                ids = skill_ids[slots_l[t]]
                 if ids is not None:
-                    row_hits = hits[i]
                     for name, col in zip(posting.required_skills, ids[0], strict=True):
-                        (matched if row_hits[col] else missing).append(name)
+                        (matched if held[col] else missing).append(name)
                     for name, col in zip(posting.optional_skills, ids[1], strict=True):
-                        if row_hits[col]:
+                        if held[col]:
                             matched.append(name)
                 met: list[str] = []
                 arrangeable: list[str] = []
@@ -1503,12 +1507,11 @@ class Ranker:
                         arrangeable.append(need.code)
                     elif not need.essential:
                         unmet.append(need.code)
-                km = None if dist_l[t] != dist_l[t] else round(dist_l[t], 1)
-                top = names[top_signal[t]]
+                km = dist_l[t]
                 matches.append(
                     Match(
                         id=posting.id,
-                        score=score_l[t],
+                        score=score,
                         signals=signals,
                         contributions=contributions,
                         explanation=Explanation(
@@ -1517,15 +1520,13 @@ class Ranker:
                             needs_met=met,
                             needs_arrangeable=arrangeable,
                             needs_unmet=unmet,
-                            distance_km=km,
-                            top_signal=top,
+                            distance_km=None if km != km else round(km, 1),
+                            top_signal=names[top_signal[t]],
                             language=seeker.language,
-                            labels=self.labels,
+                            labels=labels,
                         ),
                     )
                 )
-                t += 1
-            out.append(matches)
         return out
 
     def _pool(self, seeker: SeekerDoc, dense: FloatArray, base: BoolArray, n_base: int) -> IntArray:
