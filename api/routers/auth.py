@@ -5,7 +5,20 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.deps import PUBLIC, AddressLimit, AnyUser, SessionDep, SettingsDep, client_ip
+from api.deps import (
+    ALL_ROLES,
+    PUBLIC,
+    AddressLimit,
+    AllowInHop,
+    AnyUser,
+    JSONBytes,
+    Plain,
+    Resolver,
+    SessionDep,
+    SettingsDep,
+    client_ip,
+    in_one_hop,
+)
 from api.schemas.domain import AccountPublic, LoginIn, PasswordChangeIn, RegisterIn, TokenOut
 from api.services import auth as auth_service
 from api.services.registration import register
@@ -122,7 +135,16 @@ def change_password(
     return TokenOut(access_token=issued.token, expires_at=issued.expires_at)
 
 
+ACCOUNT = Plain(AccountPublic)
+
+
 @router.get("/me", response_model=AccountPublic, responses=SESSION_ERRORS)
-def read_me(principal: AnyUser) -> AccountPublic:
+async def read_me(
+    caller: Annotated[Resolver, Depends(AllowInHop(*ALL_ROLES))], session: SessionDep
+) -> JSONBytes:
     """The logged-in account."""
-    return AccountPublic.model_validate(principal.account)
+
+    def work() -> AccountPublic:  # the caller and the commit on one thread hop
+        return AccountPublic.model_validate(caller(session).account)
+
+    return ACCOUNT(await in_one_hop(session, work))

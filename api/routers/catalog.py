@@ -4,7 +4,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from api.deps import PUBLIC, AdminUser, IdPath, MemberUser, PageDep, SessionDep, StaffUser
+from api.deps import (
+    MEMBER_ROLES,
+    PUBLIC,
+    AdminUser,
+    AllowInHop,
+    IdPath,
+    JSONBytes,
+    MemberUser,
+    PageDep,
+    Plain,
+    Resolver,
+    SessionDep,
+    StaffUser,
+    in_one_hop,
+)
 from api.schemas.common import Page
 from api.schemas.domain import (
     AccommodationIn,
@@ -49,19 +63,27 @@ def create_training(data: TrainingIn, principal: StaffUser, session: SessionDep)
     return TrainingPublic.model_validate(service.create_training(session, principal, data))
 
 
+TRAINING_PAGE = Plain(Page[TrainingPublic])
+
+
 @router.get("/trainings", response_model=Page[TrainingPublic], tags=["trainings"], responses=ERRORS)
-def list_trainings(
-    principal: MemberUser,
+async def list_trainings(
+    caller: Annotated[Resolver, Depends(AllowInHop(*MEMBER_ROLES))],
     session: SessionDep,
     page: PageDep,
     centre_code: Annotated[str | None, Query(max_length=32)] = None,
     include_closed: bool = False,
-) -> Page[TrainingPublic]:
+) -> JSONBytes:
     """Trainings open for enrolment, soonest first."""
-    rows, total = service.list_trainings(
-        session, page, centre_code=centre_code, include_closed=include_closed
-    )
-    return Page.of([TrainingPublic.model_validate(r) for r in rows], total, page)
+
+    def work() -> Page[TrainingPublic]:  # the caller, queries and commit on one hop
+        caller(session)
+        rows, total = service.list_trainings(
+            session, page, centre_code=centre_code, include_closed=include_closed
+        )
+        return Page.of([TrainingPublic.model_validate(r) for r in rows], total, page)
+
+    return TRAINING_PAGE(await in_one_hop(session, work))
 
 
 @router.get(

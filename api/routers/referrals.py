@@ -10,14 +10,19 @@ from api.deps import (
     AccountLimit,
     AdminUser,
     Allow,
+    AllowInHop,
     IdPath,
     IndexDep,
+    JSONBytes,
     PageDep,
+    Plain,
     Principal,
+    Resolver,
     SeekerUser,
     SessionDep,
     SettingsDep,
     StaffUser,
+    in_one_hop,
 )
 from api.schemas.common import Page
 from api.schemas.referrals import (
@@ -107,25 +112,34 @@ def list_referrals(
     )
 
 
+QUEUE_PAGE = Plain(Page[QueueItem])
+RECEIVED_PAGE = Plain(Page[EmployerReferralOut])
+
+
 @router.get("/referrals/queue", response_model=Page[QueueItem], responses=ERRORS)
-def list_queue(
-    principal: StaffUser,
+async def list_queue(
+    caller: Annotated[Resolver, Depends(AllowInHop(Role.caseworker, Role.admin))],
     session: SessionDep,
     index: IndexDep,
     page: PageDep,
     centre_code: CentreCode = None,
     overdue: Annotated[bool | None, Query()] = None,
-) -> Page[QueueItem]:
+) -> JSONBytes:
     """Referrals waiting for review, oldest first: your centre's (caseworkers) or any
     centre's (admins), with the rules that failed and the seeker's referral history."""
-    language = principal.account.language.value
 
-    def explain(seeker_id: int, posting_id: int) -> dict[str, Any] | None:
-        return explain_pair(session, index, seeker_id, posting_id, language)
+    def work() -> Page[QueueItem]:  # the caller, queries and commit on one thread hop
+        principal = caller(session)
+        language = principal.account.language.value
 
-    return service.queue(
-        session, principal, page, centre_code=centre_code, overdue=overdue, explain=explain
-    )
+        def explain(seeker_id: int, posting_id: int) -> dict[str, Any] | None:
+            return explain_pair(session, index, seeker_id, posting_id, language)
+
+        return service.queue(
+            session, principal, page, centre_code=centre_code, overdue=overdue, explain=explain
+        )
+
+    return QUEUE_PAGE(await in_one_hop(session, work))
 
 
 @router.get("/referrals/stats", response_model=StatsOut, responses=ERRORS)
@@ -148,18 +162,21 @@ def referral_stats(
 
 
 @router.get("/referrals/received", response_model=Page[EmployerReferralOut], responses=ERRORS)
-def list_received(
-    principal: EmployerUser,
+async def list_received(
+    caller: Annotated[Resolver, Depends(AllowInHop(Role.employer))],
     session: SessionDep,
     settings: SettingsDep,
     page: PageDep,
-    response: Response,
     status: Annotated[ReferralStatus | None, Query()] = None,
-) -> Page[EmployerReferralOut]:
+) -> JSONBytes:
     """Referrals sent to your postings (with exactly the fields each seeker consented to),
     and your invitations."""
-    response.headers.update(NO_STORE)
-    return service.list_received(session, settings, principal, page, status=status)
+
+    def work() -> Page[EmployerReferralOut]:  # the caller, queries and commit on one hop
+        principal = caller(session)
+        return service.list_received(session, settings, principal, page, status=status)
+
+    return RECEIVED_PAGE(await in_one_hop(session, work), headers=NO_STORE)
 
 
 @router.get(

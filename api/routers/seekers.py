@@ -8,7 +8,9 @@ from api.deps import (
     Allow,
     AllowInHop,
     IdPath,
+    JSONBytes,
     PageDep,
+    Plain,
     Principal,
     Resolver,
     SeekerUser,
@@ -47,7 +49,7 @@ async def list_seekers(
     session: SessionDep,
     page: PageDep,
     include_closed: Annotated[bool, Query()] = False,
-) -> Page[SeekerProfilePublic]:
+) -> JSONBytes:
     """The seekers of your centre (caseworkers)."""
 
     def work() -> Page[SeekerProfilePublic]:  # the caller, queries and commit on one hop
@@ -55,13 +57,24 @@ async def list_seekers(
         rows, total = service.list_profiles(session, principal, page, include_closed=include_closed)
         return Page.of(service.profiles_to_public(session, rows), total, page)
 
-    return await in_one_hop(session, work)
+    return PROFILE_PAGE(await in_one_hop(session, work))
+
+
+PROFILE = Plain(SeekerProfilePublic)
+PROFILE_PAGE = Plain(Page[SeekerProfilePublic])
 
 
 @router.get("/me", response_model=SeekerProfilePublic, responses=ERRORS)
-def read_my_profile(principal: SeekerUser, session: SessionDep) -> SeekerProfilePublic:
+async def read_my_profile(
+    caller: Annotated[Resolver, Depends(AllowInHop(Role.seeker))], session: SessionDep
+) -> JSONBytes:
     """Your own profile."""
-    return service.to_public(session, service.my_profile(session, principal))
+
+    def work() -> SeekerProfilePublic:  # the caller, queries and commit on one hop
+        principal = caller(session)
+        return service.to_public(session, service.my_profile(session, principal))
+
+    return PROFILE(await in_one_hop(session, work))
 
 
 @router.get("/{seeker_id}", response_model=SeekerProfilePublic, responses=ERRORS)

@@ -13,7 +13,13 @@ from api.schemas.domain import (
     TrainingUpdate,
 )
 from api.services import auth as auth_service
-from api.services.common import apply_update, centre_by_code, get_or_404, paginate
+from api.services.common import (
+    apply_update,
+    centre_by_code,
+    get_or_404,
+    paginate,
+    paginate_rows,
+)
 from api.services.seekers import validate_codes
 from models import Accommodation, Account, AuditLog, Centre, Training
 from models.base import Role, TrainingStatus
@@ -84,7 +90,7 @@ def list_trainings(
         query = query.where(Training.centre_id == centre_by_code(session, centre_code).id)
     if not include_closed:
         query = query.where(col(Training.status).in_([TrainingStatus.open, TrainingStatus.planned]))
-    return paginate(session, query.order_by(col(Training.starts_on), col(Training.id)), page)
+    return paginate_rows(session, query.order_by(col(Training.starts_on), col(Training.id)), page)
 
 
 # --- vocabulary ------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 from sqlalchemy import func
 from sqlalchemy.sql import Select
 from sqlmodel import Session, SQLModel, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from api.errors import Conflict, InvalidInput, NotFound
 from api.schemas.common import PageParams
@@ -40,6 +41,23 @@ def paginate(session: Session, query: Select[Any], page: PageParams) -> tuple[li
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = list(session.exec(query.limit(page.limit).offset(page.offset)).all())  # type: ignore[call-overload]
     return rows, int(total)
+
+
+def paginate_rows(
+    session: Session, query: SelectOfScalar[T], page: PageParams
+) -> tuple[list[T], int]:
+    """The rows of one page and the total count, in one statement (the total rides on each
+    row as a window count) instead of two. Only for a select of one table's rows whose joins
+    are many-to-one (they add no rows) and with no DISTINCT or GROUP BY: the window counts
+    the rows the query yields before the page is cut."""
+    counted = query.add_columns(func.count().over()).limit(page.limit).offset(page.offset)
+    found = session.execute(counted).all()  # (row, total) pairs, not scalars as exec gives
+    if found:
+        return [row for row, _ in found], int(found[0][1])
+    if page.offset == 0:
+        return [], 0
+    # A page past the end holds no row to carry the total: count it on its own.
+    return [], int(session.exec(select(func.count()).select_from(query.subquery())).one())
 
 
 def centre_by_code(session: Session, code: str, *, field: str = "centre_code") -> Centre:

@@ -65,7 +65,7 @@ from api.schemas.referrals import (
 )
 from api.services import audit, learning, outbox
 from api.services import seekers as seeker_service
-from api.services.common import paginate
+from api.services.common import paginate, paginate_rows
 from api.services.matches import resolve_candidate
 from api.services.matching import MatchIndex, candidate_pseudonym
 from api.services.privacy import load_sensitive
@@ -1457,7 +1457,7 @@ def list_received(
     )
     if status is not None:
         query = query.where(Referral.status == status)
-    rows, total = paginate(
+    rows, total = paginate_rows(
         session, query.order_by(col(Referral.updated_at).desc(), col(Referral.id).desc()), page
     )
     return Page.of([employer_view(session, settings, principal, r) for r in rows], int(total), page)
@@ -1490,7 +1490,7 @@ def queue(
         query = query.where(
             or_(col(Referral.deadline_at).is_(None), col(Referral.deadline_at) >= now)
         )
-    rows, total = paginate(
+    rows, total = paginate_rows(
         session, query.order_by(col(Referral.created_at), col(Referral.id)), page
     )
     items = []

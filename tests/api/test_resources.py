@@ -100,6 +100,24 @@ def test_seekers_see_only_their_own_and_caseworkers_their_centre(
     assert listed["total"] == 1
 
 
+def test_centre_seekers_pages_count_every_seeker_on_each_page_and_past_the_end(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    made = [f.seeker(session, centre_code="heping")[1].id for _ in range(5)]
+    f.seeker(session, centre_code="xinhua")  # another centre's: never counted
+    cw = f.headers(session, settings, f.account(session, Role.caseworker, centre_code="heping"))
+    seen = []
+    for offset in (0, 2, 4):
+        body = client.get(f"/seekers?limit=2&offset={offset}", headers=cw).json()
+        assert (body["total"], body["limit"], body["offset"]) == (5, 2, offset)
+        seen += [s["id"] for s in body["items"]]
+    assert seen == sorted(made, reverse=True)
+    past = client.get("/seekers?limit=2&offset=7", headers=cw).json()
+    assert (past["items"], past["total"]) == ([], 5)
+    other = f.headers(session, settings, f.account(session, Role.caseworker, centre_code="donghu"))
+    assert client.get("/seekers?offset=3", headers=other).json()["total"] == 0
+
+
 def test_unknown_need_code_names_the_field(
     client: TestClient, session: Session, settings: Settings
 ) -> None:
