@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -71,7 +72,7 @@ def main() -> None:
         out = Path(tempfile.mkdtemp(prefix="jobmatch-load-")) / "stats"
         summary_path = out.with_name("summary.json")
         workers = psutil.Process(server.pid).children(recursive=True)
-        cpu_before = _cpu_seconds(workers)
+        cpu_before = cpu_seconds(workers)
         subprocess.run(
             [str(Path(sys.executable).with_name("locust")), "-f",
              str(ROOT / "scripts" / "locustfile.py"), "--headless", "-u", str(args.users),
@@ -79,7 +80,7 @@ def main() -> None:
              "--csv", str(out), "--only-summary"],
             check=False, timeout=args.seconds + 120,
             env={**os.environ, "JOBMATCH_LOAD_SUMMARY": str(summary_path)})
-        server_cpu = _cpu_seconds(workers) - cpu_before
+        server_cpu = cpu_seconds(workers) - cpu_before
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -110,7 +111,8 @@ def main() -> None:
     }))
 
 
-def _cpu_seconds(processes: list[psutil.Process]) -> float:
+def cpu_seconds(processes: Sequence[psutil.Process]) -> float:
+    """User and system CPU seconds of the processes (those gone count nothing)."""
     total = 0.0
     for process in processes:
         try:

@@ -9,27 +9,15 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psutil
-from load import free_port, fresh_database  # scripts/load.py, beside this file
+from load import cpu_seconds, free_port, fresh_database  # scripts/load.py, beside this file
 
 PASSWORD = "jobmatch-demo-2026"  # the printed demo password
 Request = tuple[dict[str, str] | None, str]
-
-
-def _cpu(processes: Sequence[psutil.Process]) -> float:
-    total = 0.0
-    for process in processes:
-        try:
-            times = process.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += times.user + times.system
-    return total
 
 
 async def _routes(client: httpx.AsyncClient) -> dict[str, list[Request]]:
@@ -102,9 +90,9 @@ async def _measure(base: str, processes: list[psutil.Process], n: int) -> dict[s
 
             count = max(20, n // 10) if name == "login" else n
             await batch(min(count, 40))  # warm: first views, kept pages, connections
-            before = _cpu(processes)
+            before = cpu_seconds(processes)
             await batch(count)
-            out[name] = round(1000 * (_cpu(processes) - before) / count, 2)
+            out[name] = round(1000 * (cpu_seconds(processes) - before) / count, 2)
         return out
 
 

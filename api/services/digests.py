@@ -231,26 +231,6 @@ def digest_push_blocks(
             yield out
 
 
-def digest_pushes(
-    ranker: Ranker,
-    due: Sequence[DueSeeker],
-    docs: dict[int, SeekerDoc],
-    postings: dict[int, PostingInfo],
-    *,
-    k: int,
-    now: datetime,
-    labels: Labels,
-    hidden: set[str],
-    dismissed: dict[int, set[int]] | None = None,
-) -> list[Push]:
-    """All of ``digest_push_blocks`` in one list."""
-    blocks = digest_push_blocks(
-        ranker, due, docs, postings, k=k, now=now, labels=labels, hidden=hidden,
-        dismissed=dismissed,
-    )  # fmt: skip
-    return [push for block in blocks for push in block]
-
-
 def _period_length(frequency: str) -> timedelta:
     return timedelta(days=7) if frequency == PushFrequency.weekly.value else timedelta(days=1)
 
