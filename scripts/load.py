@@ -11,7 +11,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -39,26 +40,33 @@ def fresh_database(url: str) -> None:
     admin.dispose()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--database-url", default=os.environ.get(
-        "JOBMATCH_LOAD_DATABASE_URL",
-        "postgresql+psycopg://postgres@127.0.0.1:5432/jobmatch_load"))
-    parser.add_argument("--users", type=int, default=60)
-    parser.add_argument("--seconds", type=int, default=60)
-    parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args()
-    fresh_database(args.database_url)
-    env = {**os.environ, "JOBMATCH_DATABASE_URL": args.database_url,
-           "JOBMATCH_ENVIRONMENT": "production", "JOBMATCH_SECRET_KEY": "load-" + "s" * 40,
-           "JOBMATCH_EMBEDDING_MODEL": os.environ.get("JOBMATCH_EMBEDDING_MODEL", "hashing"),
-           "JOBMATCH_SCHEDULER_ENABLED": "false", "JOBMATCH_INDEX_POLL_SECONDS": "1"}
-    jobmatch = str(Path(sys.executable).with_name("jobmatch"))
+JOBMATCH = str(Path(sys.executable).with_name("jobmatch"))
+
+
+def service_env(url: str) -> dict[str, str]:
+    """The service's environment for a measured run: production settings, no scheduler."""
+    return {**os.environ, "JOBMATCH_DATABASE_URL": url,
+            "JOBMATCH_ENVIRONMENT": "production", "JOBMATCH_SECRET_KEY": "load-" + "s" * 40,
+            "JOBMATCH_EMBEDDING_MODEL": os.environ.get("JOBMATCH_EMBEDDING_MODEL", "hashing"),
+            "JOBMATCH_SCHEDULER_ENABLED": "false", "JOBMATCH_INDEX_POLL_SECONDS": "1"}
+
+
+def fill_database(url: str, env: dict[str, str]) -> None:
+    """A fresh database, migrated, with the demo data and its embeddings."""
+    fresh_database(url)
     for step in (["db", "upgrade"], ["demo-data"], ["embed"]):
-        subprocess.run([jobmatch, *step], env=env, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([JOBMATCH, *step], env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+@contextmanager
+def running_service(
+    env: dict[str, str], workers: int
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """`jobmatch serve` with ``workers`` processes on a free loopback port: (the process, its
+    base URL), yielded once /health answers (up to 120 s), stopped afterwards."""
     port = free_port()
     server = subprocess.Popen(
-        [jobmatch, "serve", "--port", str(port), "--workers", str(args.workers)], env=env,
+        [JOBMATCH, "serve", "--port", str(port), "--workers", str(workers)], env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -69,6 +77,24 @@ def main() -> None:
             except httpx.HTTPError:
                 pass
             time.sleep(1)
+        yield server, base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database-url", default=os.environ.get(
+        "JOBMATCH_LOAD_DATABASE_URL",
+        "postgresql+psycopg://postgres@127.0.0.1:5432/jobmatch_load"))
+    parser.add_argument("--users", type=int, default=60)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    env = service_env(args.database_url)
+    fill_database(args.database_url, env)
+    with running_service(env, args.workers) as (server, base):
         out = Path(tempfile.mkdtemp(prefix="jobmatch-load-")) / "stats"
         summary_path = out.with_name("summary.json")
         workers = psutil.Process(server.pid).children(recursive=True)
@@ -81,9 +107,6 @@ def main() -> None:
             check=False, timeout=args.seconds + 120,
             env={**os.environ, "JOBMATCH_LOAD_SUMMARY": str(summary_path)})
         server_cpu = cpu_seconds(workers) - cpu_before
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     with open(f"{out}_stats.csv", newline="") as stats:
         rows = {r["Name"]: r for r in csv.DictReader(stats)}
     total = rows["Aggregated"]

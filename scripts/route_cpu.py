@@ -7,14 +7,16 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import httpx
 import psutil
-from load import cpu_seconds, free_port, fresh_database  # scripts/load.py, beside this file
+from load import (  # scripts/load.py, beside this file
+    cpu_seconds,
+    fill_database,
+    running_service,
+    service_env,
+)
 
 PASSWORD = "jobmatch-demo-2026"  # the printed demo password
 Request = tuple[dict[str, str] | None, str]
@@ -108,43 +110,13 @@ def main() -> None:
     parser.add_argument("--fresh", action="store_true", help="recreate and fill the database")
     parser.add_argument("-n", "--requests", type=int, default=300, help="per route")
     args = parser.parse_args()
-    env = {
-        **os.environ,
-        "JOBMATCH_DATABASE_URL": args.database_url,
-        "JOBMATCH_ENVIRONMENT": "production",
-        "JOBMATCH_SECRET_KEY": "load-" + "s" * 40,
-        "JOBMATCH_EMBEDDING_MODEL": os.environ.get("JOBMATCH_EMBEDDING_MODEL", "hashing"),
-        "JOBMATCH_SCHEDULER_ENABLED": "false",
-        "JOBMATCH_INDEX_POLL_SECONDS": "1",
-    }
-    jobmatch = str(Path(sys.executable).with_name("jobmatch"))
+    env = service_env(args.database_url)
     if args.fresh:
-        fresh_database(args.database_url)
-        for step in (["db", "upgrade"], ["demo-data"], ["embed"]):
-            subprocess.run([jobmatch, *step], env=env, check=True, stdout=subprocess.DEVNULL)
-    port = free_port()
-    server = subprocess.Popen(
-        [jobmatch, "serve", "--port", str(port), "--workers", "1"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                if httpx.get(base + "/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            asyncio.run(asyncio.sleep(1))
+        fill_database(args.database_url, env)
+    with running_service(env, 1) as (server, base):
         process = psutil.Process(server.pid)
         processes: list[Any] = [process, *process.children(recursive=True)]
         print(json.dumps(asyncio.run(_measure(base, processes, args.requests))))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
 
 if __name__ == "__main__":
     main()
