@@ -208,8 +208,8 @@ class SampleIndex:
     dense_row: npt.NDArray[np.int32]  # per n-gram: its row in ``dense``, or -1
 
     @classmethod
-    def of(cls, sample: sp.csr_matrix) -> SampleIndex:
-        inv = sp.csr_matrix(sample.T, dtype=np.float32)
+    def of(cls, inv: sp.csr_matrix) -> SampleIndex:
+        """From the sample's inverted (vocabulary, S) matrix (``matcher.lexical.inverted``)."""
         size = inv.shape[1]
         df = np.diff(inv.indptr)
         frequent = np.flatnonzero(df >= max(1.0, size * DENSE_SHARE))

@@ -31,7 +31,7 @@ from matcher.encoders import FloatArray, TextEncoder
 from matcher.errors import MatcherError, NotFittedError
 from matcher.explain import Labels, build_explanation
 from matcher.fusion import SIDE_SIGNALS, FusionWeights, combine, dense_part, zscore
-from matcher.lexical import CharTfidf
+from matcher.lexical import CharTfidf, inverted
 from matcher.signals import (
     ARRANGEABLE_CREDIT,
     DEFAULT_COMMUTE_KM,
@@ -561,7 +561,8 @@ class Ranker:
             alive = np.sort(rng.choice(alive, LEXICAL_SAMPLE, replace=False))
         self._sample_slots = alive
         self._lex_sample = self._lex_rows(alive)
-        self._lex_sample_index = SampleIndex.of(self._lex_sample)  # the batch path's statistics
+        # The batch path's statistics read the sample through its inverted matrix.
+        self._lex_sample_index = SampleIndex.of(inverted(self._lex_sample))
         self._sample_dirty = 0
 
     def _lex_rows(self, slots: IntArray) -> sp.csr_matrix:

@@ -229,7 +229,7 @@ def test_min_scores_filter_each_full_ranking() -> None:
 @pytest.mark.parametrize("queries", [3, 200])  # one run, and runs over the cores
 def test_sample_statistics_equal_those_of_the_full_product(queries: int) -> None:
     from matcher.batch import SampleIndex, sample_stats
-    from matcher.lexical import CharTfidf
+    from matcher.lexical import CharTfidf, inverted
 
     rng = np.random.default_rng(queries)
     words = ["数据", "录入", "data", "entry", "客服", "warehouse", "手语", "Excel"]
@@ -237,11 +237,11 @@ def test_sample_statistics_equal_those_of_the_full_product(queries: int) -> None
     texts = [" ".join(rng.choice(words, size=int(rng.integers(0, 8)))) for _ in range(400)]
     tfidf = CharTfidf().fit(texts[:300])
     sample, q = tfidf.transform(texts[:300]), tfidf.transform(texts[300 : 300 + queries])
-    index = SampleIndex.of(sample)
+    index = SampleIndex.of(inverted(sample))
     assert 0 < index.dense.shape[0] < sample.shape[1]  # frequent n-grams dense, the rest not
     mean, std = sample_stats(index, q)
     full = np.asarray((sample @ q.T).toarray(), dtype=np.float32)
     np.testing.assert_allclose(mean, full.mean(axis=0, dtype=np.float64), rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(std, full.std(axis=0, dtype=np.float64), rtol=1e-9, atol=1e-12)
-    empty_mean, empty_std = sample_stats(SampleIndex.of(sample[:0]), q)
+    empty_mean, empty_std = sample_stats(SampleIndex.of(inverted(sample[:0])), q)
     assert np.isnan(empty_mean).all() and np.isnan(empty_std).all()
