@@ -12,6 +12,9 @@ import numba
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
+from llvmlite import ir
+from numba.core import types as nbtypes
+from numba.extending import intrinsic
 
 from matcher.signals import (
     ARRANGEABLE_CREDIT,
@@ -83,6 +86,34 @@ def haversine_pairs(lat1: F64Array, lon1: F64Array, lat2: F64Array, lon2: F64Arr
     return out
 
 
+def _prefetch(typingctx: Any, array: Any, index: Any) -> Any:  # pragma: no cover - compiled
+    """In compiled code, ``prefetch(array, i)`` asks the CPU to start loading ``array[i]``'s
+    cache line (LLVM's prefetch: a read, kept briefly). A hint only: no result, never a fault,
+    even past the end. Loops that read scattered rows (a posting's n-grams, its columns) ask
+    for the rows a few pairs ahead, so the memory waits overlap instead of adding up."""
+    sig = nbtypes.void(array, index)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+        address = builder.bitcast(builder.gep(data, [args[1]]), ir.IntType(8).as_pointer())
+        i32 = ir.IntType(32)
+        fn = builder.module.declare_intrinsic(
+            "llvm.prefetch", fnty=ir.FunctionType(ir.VoidType(), [address.type, i32, i32, i32])
+        )
+        # read (0), low temporal locality (1), data cache (1)
+        builder.call(fn, [address, ir.Constant(i32, 0), ir.Constant(i32, 1), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+prefetch: Any = intrinsic(_prefetch)
+
+# Pairs ahead of the current one whose scattered rows are prefetched (measured: 1 halves a
+# block's lexical pass, 2 to 4 do a little better, 8 no better).
+AHEAD = 4
+
+
 @numba.njit(nogil=True, cache=True)  # compiled once, kept in __pycache__ for every process
 def _pair_dots_kernel(
     indptr: Any,
@@ -97,7 +128,8 @@ def _pair_dots_kernel(
     out: Any,
 ) -> None:  # pragma: no cover - compiled; exercised through pair_dots
     current = -1
-    for p in range(slots.size):
+    pairs = slots.size
+    for p in range(pairs):
         r = rows[p]
         if r != current:
             if current >= 0:
@@ -106,6 +138,13 @@ def _pair_dots_kernel(
             for j in range(q_indptr[r], q_indptr[r + 1]):
                 scratch[q_indices[j]] = q_data[j]
             current = r
+        if p + AHEAD < pairs:  # the stored entries of a row a few pairs ahead
+            ahead = slots[p + AHEAD]
+            for j in range(indptr[ahead], indptr[ahead + 1], 16):  # 16 entries a cache line
+                prefetch(indices, j)
+                prefetch(data, j)
+        if p + 2 * AHEAD < pairs:  # and where a row further ahead starts
+            prefetch(indptr, slots[p + 2 * AHEAD])
         s = slots[p]
         acc = np.float32(0.0)
         for j in range(indptr[s], indptr[s + 1]):
@@ -310,67 +349,127 @@ def group_starts(rows: IntArray, n_rows: int) -> IntArray:
     return out
 
 
+# Bit of a slot's flags (``pool_record``) marking a remote posting; offer codes below it.
+REMOTE_BIT = 52
+
+
+def pool_record(
+    geo: F64Array, level: npt.NDArray[np.uint8], remote: npt.NDArray[np.bool_]
+) -> F64Array:
+    """(n, 4) per slot, everything pool selection reads about a posting in one cache line:
+    latitude, longitude (radians), cos(latitude) (NaN where unknown), and flags: bit j set
+    when offer code j is offered at some level (codes below ``REMOTE_BIT``; further codes are
+    read from ``level``), bit ``REMOTE_BIT`` for a remote posting. Integers below 2^53 are
+    exact in float64."""
+    flags = np.zeros(level.shape[0], dtype=np.int64)
+    for j in range(min(level.shape[1], REMOTE_BIT)):
+        flags |= (level[:, j] > 0).astype(np.int64) << j
+    flags |= remote.astype(np.int64) << REMOTE_BIT
+    out: F64Array = np.column_stack([geo[:, :3], flags.astype(np.float64)])
+    return np.ascontiguousarray(out)
+
+
+def essential_bits(ess: IntArray) -> IntArray:
+    """Per seeker row, the flag bits its essential needs' codes require (``pool_record``);
+    -1 where a code lies beyond the flag bits, to be read from the level matrix instead."""
+    out = np.zeros(ess.shape[0], dtype=np.int64)
+    for j in range(ess.shape[1]):
+        code = ess[:, j]
+        out |= np.where(code >= 0, np.int64(1) << np.minimum(np.maximum(code, 0), 62), 0)
+    wide = ((ess >= REMOTE_BIT) & (ess >= 0)).any(axis=1)
+    out[wide] = -1
+    return out
+
+
 @numba.njit(nogil=True, cache=True, inline="always")
 def _feasible(
-    i: Any, s: Any, ess: Any, level: Any, geo: Any, p_geo: Any, mode: Any, remote: Any, approx: Any
+    i: Any, s: Any, bits: Any, ess: Any, level: Any, geo: Any, rec: Any, approx: Any
 ) -> Any:  # pragma: no cover - compiled
     """Essential needs offered and commute limit kept, for seeker row ``i`` and slot ``s``.
 
     ``geo[i]``: latitude, longitude (radians), cos(latitude), then the limit as a bound on
     the haversine term (sin^2(limit / 2R); inf without a limit) and on the squared
-    equirectangular angle ((limit / R)^2). ``p_geo[s]``: latitude, longitude (radians),
-    cos(latitude), NaN where unknown (an unknown place is kept).
+    equirectangular angle ((limit / R)^2). ``rec[s]``: the slot's ``pool_record`` (an
+    unknown place is kept); ``bits[i]``: ``essential_bits``.
     """
-    for j in range(ess.shape[1]):
-        code = ess[i, j]
-        if code >= 0 and level[s, code] == 0:
+    flags = np.int64(rec[s, 3])
+    need = bits[i]
+    if need >= 0:
+        if (flags & need) != need:
             return False
-    if geo[i, 3] == np.inf or mode[s] == remote:
+    else:
+        for j in range(ess.shape[1]):
+            code = ess[i, j]
+            if code >= 0 and level[s, code] == 0:
+                return False
+    if geo[i, 3] == np.inf or flags >= np.int64(1) << REMOTE_BIT:
         return True
-    dy = p_geo[s, 0] - geo[i, 0]
-    dl = p_geo[s, 1] - geo[i, 1]
+    dy = rec[s, 0] - geo[i, 0]
+    dl = rec[s, 1] - geo[i, 1]
     if approx:
         dx = dl * geo[i, 2]
         return not (dx * dx + dy * dy > geo[i, 4])
+    # The haversine term h = sin^2(dy/2) + c1 c2 sin^2(dl/2) lies between bounds free of
+    # sines (u^2 (1 - u^2/3) <= sin^2 u <= u^2), which settle all but a sliver of pairs at
+    # the limit; the margins keep rounding from deciding a pair the exact term would not.
+    y2 = 0.25 * dy * dy
+    x2 = 0.25 * dl * dl * geo[i, 2] * rec[s, 2]
+    if y2 + x2 < geo[i, 3] * (1.0 - 1e-9):
+        return True
+    if y2 * (1.0 - dy * dy / 12.0) + x2 * (1.0 - dl * dl / 12.0) > geo[i, 3] * (1.0 + 1e-9):
+        return False
     h1 = np.sin(dy / 2)
     h2 = np.sin(dl / 2)
-    return not (h1 * h1 + geo[i, 2] * p_geo[s, 2] * (h2 * h2) > geo[i, 3])
+    return not (h1 * h1 + geo[i, 2] * rec[s, 2] * (h2 * h2) > geo[i, 3])
+
+
+# The threshold sample is taken in runs of this many neighbouring slots (read in order,
+# cache-friendly), spread evenly over the row.
+SAMPLE_RUN = 128
 
 
 @numba.njit(nogil=True, cache=True, parallel=True)
 def _pools_kernel(
     block: Any,
     base: Any,
+    full: Any,
     kind: Any,
     n_base: Any,
+    bits: Any,
     ess: Any,
     level: Any,
     geo: Any,
-    p_geo: Any,
-    mode: Any,
-    remote: Any,
+    rec: Any,
     want: Any,
-    step: Any,
+    samples: Any,
     out: Any,
+    out_score: Any,
     sizes: Any,
 ) -> None:  # pragma: no cover - compiled; exercised through pools
     b, n = block.shape
     for i in numba.prange(b):
         row = block[i]
         ok = base[kind[i]]
-        thr = -np.inf
+        every = full[kind[i]]  # no base mask to read
+        thr = np.float32(-np.inf)
         if n_base[i] > want:
-            # A threshold on a strided sample of feasible postings (approximate distances)
-            # so that about 1.5 x ``want`` feasible postings score above it.
-            m = (n + step - 1) // step
-            sample = np.empty(m, dtype=np.float32)
+            # A threshold on a sample of feasible postings (approximate distances), taken
+            # in runs spread over the row, so that about 1.5 x ``want`` feasible postings
+            # score above it.
+            runs = max(1, min(samples // SAMPLE_RUN, n // SAMPLE_RUN))
+            gap = n // runs
+            m = 0
+            sample = np.empty(runs * SAMPLE_RUN, dtype=np.float32)
             f = 0
-            for c in range(m):
-                s = c * step
-                if ok[s] and _feasible(i, s, ess, level, geo, p_geo, mode, remote, True):
-                    sample[f] = row[s]
-                    f += 1
-            rank = min(m - 1, int(want / step * 1.5) + 2)
+            for r in range(runs):
+                lo = r * gap
+                hi = min(lo + SAMPLE_RUN, n)
+                m += hi - lo
+                for s in range(lo, hi):
+                    if (every or ok[s]) and _feasible(i, s, bits, ess, level, geo, rec, True):
+                        sample[f] = row[s]
+                        f += 1
+            rank = min(m - 1, int(want * m / n * 1.5) + 2)
             if f > rank:
                 thr = np.partition(sample[:f], f - 1 - rank)[f - 1 - rank]
         cand = np.empty(n, dtype=np.int64)
@@ -379,32 +478,35 @@ def _pools_kernel(
             for s in range(n):
                 if (
                     row[s] >= thr
-                    and ok[s]
-                    and _feasible(i, s, ess, level, geo, p_geo, mode, remote, False)
+                    and (every or ok[s])
+                    and _feasible(i, s, bits, ess, level, geo, rec, False)
                 ):
                     cand[count] = s
                     count += 1
             if count >= want or thr == -np.inf:
                 break
-            thr = -np.inf  # too few feasible above the estimate: every feasible posting
-        if count <= want:
-            out[i, :count] = cand[:count]
-            sizes[i] = count
-            continue
+            thr = np.float32(-np.inf)  # too few feasible above the estimate: every feasible
         scores = np.empty(count, dtype=np.float32)
         for c in range(count):
             scores[c] = row[cand[c]]
+        if count <= want:
+            out[i, :count] = cand[:count]
+            out_score[i, :count] = scores
+            sizes[i] = count
+            continue
         cut = np.partition(scores, count - want)[count - want]  # the want-th largest
         t = 0
         for c in range(count):
             if scores[c] > cut:
                 out[i, t] = cand[c]
+                out_score[i, t] = scores[c]
                 t += 1
         for c in range(count):
             if t == want:
                 break
             if scores[c] == cut:
                 out[i, t] = cand[c]
+                out_score[i, t] = scores[c]
                 t += 1
         sizes[i] = want
 
@@ -422,24 +524,24 @@ def pools(
     limit: F64Array,
     lat: F64Array,
     lon: F64Array,
-    p_geo: F64Array,
-    mode: npt.NDArray[np.int8],
-    remote: int,
+    rec: F64Array,
     want: int,
-) -> tuple[IntArray, IntArray]:
-    """(rows, slots) of each row's pool, grouped by row: its ``want`` feasible slots of the
-    highest ``block`` score (all if fewer), ties at the cut taken in slot order.
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """(rows, slots, scores) of each row's pool, grouped by row: its ``want`` feasible slots
+    of the highest ``block`` score (all if fewer), ties at the cut taken in slot order, and
+    their ``block`` scores (read while the row is at hand rather than gathered after).
 
     Feasible: ``base[kind[row]]`` (open, unexpired, mode, schedule, posted after), essential
     needs offered at some level in ``level`` (``ess`` holds code columns, -1 padding) and,
     where ``limit`` is set, the posting within it or remote (an unknown place is kept);
-    ``p_geo`` holds each slot's latitude, longitude (radians) and cos(latitude), NaN where
-    unknown. One compiled pass per row, rows spread over the cores: a threshold from a strided
-    sample of feasible postings, then one scan keeping feasible slots above it (every
-    feasible slot if fewer than ``want`` are), then the top ``want`` of those.
+    ``rec`` holds each slot's ``pool_record``. One compiled pass per row, rows spread over
+    the cores: a threshold from a sample of feasible postings, then one scan keeping
+    feasible slots above it (every feasible slot if fewer than ``want`` are), then the top
+    ``want`` of those.
     """
     b, n = block.shape
     out = np.empty((b, max(want, 0)), dtype=np.int64)
+    out_score = np.empty((b, max(want, 0)), dtype=np.float32)
     sizes = np.zeros(b, dtype=np.int64)
     if b and n and want > 0:
         with np.errstate(invalid="ignore"):
@@ -458,23 +560,25 @@ def pools(
         run(
             block,
             base,
+            base.all(axis=1),
             kind,
             n_base,
+            essential_bits(ess),
             ess,
             level,
             geo,
-            p_geo,
-            mode,
-            remote,
+            rec,
             want,
-            max(1, n // 4096),
+            4096,
             out,
+            out_score,
             sizes,
         )
     rows: IntArray = np.repeat(np.arange(b, dtype=np.int64), sizes)
     keep = np.arange(out.shape[1])[None, :] < sizes[:, None]
     slots: IntArray = out[keep]
-    return rows, slots
+    scores: FloatArray = out_score[keep]
+    return rows, slots, scores
 
 
 @numba.njit(nogil=True, cache=True, inline="always")
@@ -530,6 +634,17 @@ def _top_pairs_kernel(
         best_total = np.empty(k, dtype=np.float64)
         held = 0
         for t in range(lo, hi):
+            if t + AHEAD < hi:  # the columns of a slot a few pairs ahead (flat indices)
+                ahead = slots[t + AHEAD]
+                prefetch(p, ahead * p.shape[1])
+                prefetch(ip, ahead * ip.shape[1])
+                prefetch(level, ahead * level.shape[1])
+                prefetch(req_indices, req_indptr[ahead])
+                prefetch(opt_indices, opt_indptr[ahead])
+            if t + 2 * AHEAD < hi:
+                further = slots[t + 2 * AHEAD]
+                prefetch(req_indptr, further)
+                prefetch(opt_indptr, further)
             s = slots[t]
             # text relevance: z-scored channels fused by the language pair's dense share
             zd = np.float32(0.0)

@@ -92,6 +92,12 @@ def explanation_text(
     return " ".join(sentences)
 
 
+# Shares this close count as tied for the top signal, which goes to the first in signal
+# order; two computations of the same shares (the batch and the reference path) round
+# differently in the last bits.
+SHARE_TIE = 1e-9
+
+
 def build_explanation(
     language: Language,
     matched_skills: list[str],
@@ -105,8 +111,11 @@ def build_explanation(
     for_employer: bool = False,
 ) -> Explanation:
     """The structured explanation (its sentences are written when first read); top signal =
-    largest share of score."""
-    top = max(contributions.items(), key=lambda kv: kv[1])[0] if contributions else "dense"
+    largest share of score (the first in signal order among shares within ``SHARE_TIE``)."""
+    top = "dense"
+    if contributions:
+        best = max(contributions.values())
+        top = next(name for name, v in contributions.items() if v >= best - SHARE_TIE)
     return Explanation(
         matched_skills=matched_skills,
         missing_skills=missing_skills,

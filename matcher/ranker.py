@@ -22,6 +22,7 @@ from matcher.batch import (
     group_starts,
     haversine_pairs,
     pair_dots,
+    pool_record,
     pools,
     sample_stats,
     top_pairs,
@@ -29,7 +30,7 @@ from matcher.batch import (
 from matcher.constraints import violations
 from matcher.encoders import FloatArray, TextEncoder
 from matcher.errors import MatcherError, NotFittedError
-from matcher.explain import Labels, build_explanation
+from matcher.explain import SHARE_TIE, Labels, build_explanation
 from matcher.fusion import SIDE_SIGNALS, FusionWeights, combine, dense_part, zscore
 from matcher.lexical import CharTfidf, inverted
 from matcher.signals import (
@@ -128,11 +129,21 @@ class _MaskCache:
 
     after: float = -math.inf
     table: dict[tuple[frozenset[str], str], tuple[BoolArray, int]] = field(default_factory=dict)
-    # Per set of kinds in a block: the postings any of them could be offered and their
-    # vectors, when few enough for a narrow product (None: the whole index).
+    # Per set of kinds in a block: the postings any of them could be offered (None: the
+    # whole index, when too many for a narrow product), their vectors, offer levels and
+    # pool records.
     columns: dict[
-        frozenset[tuple[frozenset[str], str]], tuple[IntArray | None, FloatArray | None]
+        frozenset[tuple[frozenset[str], str]],
+        tuple[IntArray | None, FloatArray, npt.NDArray[np.uint8], F64Array],
     ] = field(default_factory=dict)
+
+
+# A block's dense product skips the postings none of its seekers could be offered when at
+# most a quarter of the index is left, or at most NARROW_SHARE of it in a block of at least
+# NARROW_ROWS seekers (a product that large pays for copying the vectors it keeps; a single
+# query's product only reads them). Measured with scripts/bench_match.py.
+NARROW_SHARE = 0.9
+NARROW_ROWS = 64
 
 
 def top_indices(scores: FloatArray, take: int) -> IntArray:
@@ -807,11 +818,27 @@ class Ranker:
         computed as arrays over the block's (seeker, posting) pairs; explanations are built
         only for the returned matches. Results equal ``rank_reference`` (up to float ties).
         """
-        return [
-            matches
-            for block in self.rank_blocks(seekers, k, now, posted_after, min_scores)
-            for matches in block
+        if min_scores is not None and len(min_scores) != len(seekers):
+            raise ValueError("min_scores needs one minimum per seeker")
+        order = self.block_order(seekers)
+        floors = None if min_scores is None else [min_scores[i] for i in order]
+        ranked = self.rank_blocks([seekers[i] for i in order], k, now, posted_after, floors)
+        out: list[list[Match]] = [[] for _ in seekers]
+        for i, matches in zip(order, (m for block in ranked for m in block), strict=True):
+            out[i] = matches
+        return out
+
+    @staticmethod
+    def block_order(seekers: Sequence[SeekerDoc]) -> list[int]:
+        """Positions of ``seekers`` in the order ``rank_blocks`` ranks fastest: those who can
+        be offered the same postings (same accepted work modes and schedule) together, so a
+        block's dense product can skip the postings none of its seekers could get. Stable:
+        the given order within each group."""
+        kinds: dict[tuple[frozenset[str], str], int] = {}
+        keys = [
+            kinds.setdefault((frozenset(s.work_modes), s.schedule), len(kinds)) for s in seekers
         ]
+        return sorted(range(len(seekers)), key=keys.__getitem__)
 
     def rank_blocks(
         self,
@@ -824,6 +851,7 @@ class Ranker:
         """``rank_many``'s result in consecutive blocks of seekers, each yielded as soon as it
         is built: the next block is prepared and scored (compiled kernels and BLAS, which
         release the GIL) in a worker thread while the caller works on the one it was given.
+        Seekers in ``block_order`` rank faster than in any other order.
         """
         self._check()
         moment = _aware(now)
@@ -1009,13 +1037,17 @@ class Ranker:
 
     def _slot_columns(self) -> tuple[F64Array, F64Array, IntArray]:
         """The per-posting columns the compiled loops read, packed one row per slot and kept
-        until a posting changes (as the offer levels): place (radians, cos latitude) for pool
+        until a posting changes (as the offer levels): the ``pool_record`` for pool
         selection; latitude, longitude, wage, posting time; language, street id, centre id,
         schedule, work mode."""
         if self._slot_pack is None or self._slot_pack[0].shape[0] != self._n:
             n = self._n
             lat, lon = np.radians(self._lat[:n]), np.radians(self._lon[:n])
-            geo = np.ascontiguousarray(np.column_stack([lat, lon, np.cos(lat)]))
+            geo = pool_record(
+                np.column_stack([lat, lon, np.cos(lat)]),
+                self._offer_levels(),
+                self._mode[:n] == MODES.index("remote"),
+            )
             p = np.column_stack([self._lat[:n], self._lon[:n], self._wage[:n], self._posted[:n]])
             ip = np.column_stack(
                 [
@@ -1129,34 +1161,36 @@ class Ranker:
         group = frozenset(kinds)
         if group not in masks.columns:
             union = np.flatnonzero(base_mat.any(axis=0))
-            # Narrow: a product against the few postings any of these seekers could get.
-            cols = union if union.size * 4 <= n else None
-            masks.columns[group] = (cols, None if cols is None else self._emb[cols])
-        cols, emb = masks.columns[group]
-        if cols is None:
-            block = dense_q @ self._emb[:n].T  # (b, n)
-            at: IntArray | slice = slice(0, n)
-        else:
-            assert emb is not None
-            block = dense_q @ emb.T  # (b, len(cols))
+            # Narrow: a product against only the postings some of these seekers could get,
+            # when that skips enough of the index to pay for copying their vectors. Blocks
+            # in ``block_order`` share their kinds, so one copy serves a run of blocks; only
+            # the latest is kept.
+            few = union.size * 4 <= n
+            cols = union if few or (b >= NARROW_ROWS and union.size <= NARROW_SHARE * n) else None
+            masks.columns.clear()
+            level, rec = self._offer_levels(), self._slot_columns()[0]
+            masks.columns[group] = (
+                (None, self._emb[:n], level, rec)
+                if cols is None
+                else (cols, self._emb[cols], level[cols], rec[cols])
+            )
+        cols, emb, level, rec = masks.columns[group]
+        block = dense_q @ emb.T  # (b, n) or (b, len(cols))
+        if cols is not None:
             base_mat = base_mat[:, cols]
-            at = cols
-        rows, local = pools(
+        rows, local, dense = pools(
             block,
             base_mat,
             kind,
             n_base,
             bq.ess,
-            self._offer_levels()[at],
+            level,
             bq.limit,
             bq.lat,
             bq.lon,
-            self._slot_columns()[0][at],
-            self._mode[at],
-            MODES.index("remote"),
+            rec,
             self.candidates,
         )
-        dense: FloatArray = block[rows, local]
         slots: IntArray = local if cols is None else cols[local]
         return rows, slots, dense
 
@@ -1451,7 +1485,10 @@ class Ranker:
             shares[:, flat] = np.where(np.isnan(parts[:, flat]), np.nan, 0.0)
             shares[0, flat] = np.where(dense_part_[flat] >= 0.5, 1.0, 0.0)
             shares[1, flat] = np.where(dense_part_[flat] >= 0.5, 0.0, 1.0)
-        top_signal = np.argmax(np.where(np.isnan(shares), -np.inf, shares), axis=0).tolist()
+        known_shares = np.where(np.isnan(shares), -np.inf, shares)
+        top_signal = np.argmax(
+            known_shares >= known_shares.max(axis=0) - SHARE_TIE, axis=0
+        ).tolist()
         names = ("dense", "lexical", *SIDE_SIGNALS)
         score_l = np.clip(score, 0.0, 1.0).tolist()
         dense_l = np.clip(ch.dense.astype(np.float64), 0.0, 1.0).tolist()

@@ -120,6 +120,28 @@ def test_batch_path_agrees_with_the_reference_path(seed: int, candidates: int, b
     assert_same(r.rank_many(seekers, k=15, now=NOW), r.rank_reference(seekers, k=15, now=NOW))
 
 
+def test_batch_path_with_narrowed_products_and_many_offer_codes() -> None:
+    """Blocks of 64 or more seekers take their dense product against only the postings some
+    of them could be offered (closed, expired and wrong-schedule ones left out); seekers come
+    back in the order given although ranked grouped by kind; offer codes beyond the packed
+    flag bits of pool selection are read from the level matrix."""
+    rng = np.random.default_rng(11)
+    many = [f"code{j}" for j in range(60)]
+    docs = [
+        replace(p, offers=[*p.offers, *(Offer(str(c)) for c in rng.choice(many, 3, replace=False))])
+        for p in random_postings(rng, 300)
+    ]
+    r = Ranker(HashingEncoder(dim=64), candidates=30, block_size=64).fit(docs)
+    assert len(r._offer_levels()[0]) > 53  # codes past the flag bits
+    seekers = [
+        replace(s, needs=[*s.needs, Need(str(rng.choice(many)), essential=True)]) if i % 4 else s
+        for i, s in enumerate(random_seekers(rng, 200))
+    ]
+    order = r.block_order(seekers)
+    assert order != sorted(order)  # ranked in another order than given
+    assert_same(r.rank_many(seekers, k=10, now=NOW), r.rank_reference(seekers, k=10, now=NOW))
+
+
 def test_batch_path_on_a_corpus_larger_than_the_sample() -> None:
     """Enough postings that pools are chosen by the sampled threshold (n > 4096 x 2)."""
     rng = np.random.default_rng(5)
