@@ -472,15 +472,27 @@ def _pools_kernel(
             rank = min(m - 1, int(want * m / n * 1.5) + 2)
             if f > rank:
                 thr = np.partition(sample[:f], f - 1 - rank)[f - 1 - rank]
-        cand = np.empty(n, dtype=np.int64)
+        cand = np.empty(n + 1, dtype=np.int64)
+        width = rec.shape[1]
         while True:
+            # The slots above the threshold in the base mask (reading the row in order, every
+            # slot written and kept by a step of 0 or 1: no branch to mispredict), then those
+            # of them that are feasible, with the records of slots ahead prefetched.
+            above = 0
+            if every:
+                for s in range(n):
+                    cand[above] = s
+                    above += row[s] >= thr
+            else:
+                for s in range(n):
+                    cand[above] = s
+                    above += (row[s] >= thr) & ok[s]
             count = 0
-            for s in range(n):
-                if (
-                    row[s] >= thr
-                    and (every or ok[s])
-                    and _feasible(i, s, bits, ess, level, geo, rec, False)
-                ):
+            for c in range(above):
+                if c + AHEAD < above:
+                    prefetch(rec, cand[c + AHEAD] * width)
+                s = cand[c]
+                if _feasible(i, s, bits, ess, level, geo, rec, False):
                     cand[count] = s
                     count += 1
             if count >= want or thr == -np.inf:

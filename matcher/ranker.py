@@ -136,6 +136,9 @@ class _MaskCache:
         frozenset[tuple[frozenset[str], str]],
         tuple[IntArray | None, FloatArray, npt.NDArray[np.uint8], F64Array],
     ] = field(default_factory=dict)
+    # Where the blocks' dense products are written, one block after another (the pools
+    # taken from a block hold copies of their scores).
+    product: FloatArray = field(default_factory=lambda: np.empty(0, dtype=np.float32))
 
 
 # A block's dense product skips the postings none of its seekers could be offered when at
@@ -1175,7 +1178,13 @@ class Ranker:
                 else (cols, self._emb[cols], level[cols], rec[cols])
             )
         cols, emb, level, rec = masks.columns[group]
-        block = dense_q @ emb.T  # (b, n) or (b, len(cols))
+        # (b, n) or (b, len(cols)), written into the call's buffer: a fresh array this large
+        # would be mapped and faulted in page by page for every block.
+        size = b * emb.shape[0]
+        if masks.product.size < size:
+            masks.product = np.empty(size, dtype=np.float32)
+        block = masks.product[:size].reshape(b, emb.shape[0])
+        np.matmul(dense_q, emb.T, out=block)
         if cols is not None:
             base_mat = base_mat[:, cols]
         rows, local, dense = pools(
