@@ -56,6 +56,7 @@ def threads_usable() -> bool:
 FloatArray = npt.NDArray[np.float32]
 F64Array = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 def serial_twin(kernel: Any) -> Any:
@@ -591,6 +592,39 @@ def pools(
     slots: IntArray = out[keep]
     scores: FloatArray = out_score[keep]
     return rows, slots, scores
+
+
+@numba.njit(nogil=True, cache=True, parallel=True)
+def _unheld_kernel(
+    starts: Any, slots: Any, indptr: Any, indices: Any, hits: Any, out: Any
+) -> None:  # pragma: no cover - compiled; exercised through unheld_listed
+    for i in numba.prange(starts.size - 1):
+        lo, hi = starts[i], starts[i + 1]
+        for t in range(lo, hi):
+            if t + AHEAD < hi:
+                prefetch(indptr, slots[t + AHEAD])
+            s = slots[t]
+            for j in range(indptr[s], indptr[s + 1]):
+                col = indices[j]
+                if not hits[i, col]:
+                    out[i, col] = True
+
+
+_unheld_kernel_serial = serial_twin(_unheld_kernel)
+
+
+def unheld_listed(
+    starts: IntArray, slots: IntArray, matrices: tuple[sp.csr_matrix, ...], hits: BoolArray
+) -> BoolArray:
+    """(rows, columns): the columns some pair of a row lists in one of ``matrices`` (CSR,
+    a row per slot) that ``hits`` does not already hold for that row. Pairs
+    ``starts[i]:starts[i + 1]`` belong to row ``i``; one compiled pass, rows over the cores."""
+    out = np.zeros(hits.shape, dtype=bool)
+    rows = starts.size - 1
+    run = _unheld_kernel if rows >= PARALLEL_ROWS and threads_usable() else _unheld_kernel_serial
+    for matrix in matrices:
+        run(starts, slots, matrix.indptr, matrix.indices, hits, out)
+    return out
 
 
 @numba.njit(nogil=True, cache=True, inline="always")

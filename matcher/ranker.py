@@ -17,7 +17,9 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from matcher.batch import (
+    BoolArray,
     F64Array,
+    IntArray,
     SampleIndex,
     group_starts,
     haversine_pairs,
@@ -26,6 +28,7 @@ from matcher.batch import (
     pools,
     sample_stats,
     top_pairs,
+    unheld_listed,
 )
 from matcher.constraints import violations
 from matcher.encoders import FloatArray, TextEncoder
@@ -58,9 +61,6 @@ from matcher.signals import (
 )
 from matcher.text import detect_language, language_pair
 from matcher.types import Explanation, Language, Match, PostingDoc, SeekerDoc
-
-BoolArray = npt.NDArray[np.bool_]
-IntArray = npt.NDArray[np.int64]
 
 LANGS: tuple[str, ...] = ("zh", "en", "unknown")
 MODES: tuple[str, ...] = ("on_site", "hybrid", "remote")
@@ -1243,19 +1243,12 @@ class Ranker:
         if at_cols:
             hits[np.asarray(at_rows, dtype=np.int64), np.concatenate(at_cols)] = True
         texts: dict[int, str] = {}
-        width = hits.shape[1]
-        for matrix in self._skill_matrices():
-            owner, raw, _ = gather_rows(matrix, slots)
-            prow, cols = rows[owner], raw.astype(np.int64)
-            miss = np.flatnonzero(~hits[prow, cols])
-            if miss.size == 0:
-                continue
-            for code in np.unique(prow[miss] * width + cols[miss]).tolist():
-                i, col = divmod(code, width)
-                if i not in texts:
-                    texts[i] = _skill_key(queries[i].seeker.text[:MAX_TEXT_CHARS])
-                if in_text_key(self._skill_keys[col], texts[i]):
-                    hits[i, col] = True
+        asked = unheld_listed(group_starts(rows, len(queries)), slots, self._skill_matrices(), hits)
+        for i, col in zip(*(x.tolist() for x in np.nonzero(asked)), strict=True):
+            if i not in texts:
+                texts[i] = _skill_key(queries[i].seeker.text[:MAX_TEXT_CHARS])
+            if in_text_key(self._skill_keys[col], texts[i]):
+                hits[i, col] = True
         return hits
 
     def _pair_skills(
