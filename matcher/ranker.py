@@ -129,11 +129,11 @@ class _MaskCache:
 
     after: float = -math.inf
     table: dict[tuple[frozenset[str], str], tuple[BoolArray, int]] = field(default_factory=dict)
-    # Per set of kinds in a block: the postings any of them could be offered (None: the
-    # whole index, when too many for a narrow product), their vectors, offer levels and
-    # pool records.
+    # Per set of (kind, first essential need) in a block: the postings any of them could be
+    # offered (None: the whole index, when too many for a narrow product), their vectors,
+    # offer levels and pool records.
     columns: dict[
-        frozenset[tuple[frozenset[str], str]],
+        frozenset[tuple[tuple[frozenset[str], str], str | None]],
         tuple[IntArray | None, FloatArray, npt.NDArray[np.uint8], F64Array],
     ] = field(default_factory=dict)
     # Where the blocks' dense products are written, one block after another (the pools
@@ -147,6 +147,19 @@ class _MaskCache:
 # query's product only reads them). Measured with scripts/bench_match.py.
 NARROW_SHARE = 0.9
 NARROW_ROWS = 64
+# A block ends where the seekers' kind or first essential need changes only once it holds
+# this many (a product of fewer rows does little work for each vector it reads).
+MIN_BLOCK = 32
+
+
+def _kind(seeker: SeekerDoc) -> tuple[frozenset[str], str]:
+    """What a seeker's base mask depends on: accepted work modes and schedule."""
+    return frozenset(seeker.work_modes), seeker.schedule
+
+
+def _essentials(seeker: SeekerDoc) -> tuple[str, ...]:
+    """A seeker's essential need codes, sorted."""
+    return tuple(sorted({n.code for n in seeker.needs if n.essential}))
 
 
 def top_indices(scores: FloatArray, take: int) -> IntArray:
@@ -834,14 +847,29 @@ class Ranker:
     @staticmethod
     def block_order(seekers: Sequence[SeekerDoc]) -> list[int]:
         """Positions of ``seekers`` in the order ``rank_blocks`` ranks fastest: those who can
-        be offered the same postings (same accepted work modes and schedule) together, so a
-        block's dense product can skip the postings none of its seekers could get. Stable:
-        the given order within each group."""
+        be offered the same postings together (same accepted work modes and schedule, then
+        the same essential needs, those sharing their first need side by side), so a block's
+        dense product can skip the postings none of its seekers could get. Stable: the given
+        order within each group."""
         kinds: dict[tuple[frozenset[str], str], int] = {}
-        keys = [
-            kinds.setdefault((frozenset(s.work_modes), s.schedule), len(kinds)) for s in seekers
-        ]
+        keys = [(kinds.setdefault(_kind(s), len(kinds)), _essentials(s)) for s in seekers]
         return sorted(range(len(seekers)), key=keys.__getitem__)
+
+    @staticmethod
+    def _block_starts(seekers: Sequence[SeekerDoc], rows: int) -> list[int]:
+        """Where the blocks of ``seekers`` start: every ``rows`` seekers, and also where the
+        kind or the first essential need changes once the block holds ``MIN_BLOCK`` seekers
+        (a block of one group can take its product against fewer postings)."""
+        starts = [0]
+        lead = None
+        for i, seeker in enumerate(seekers):
+            essentials = _essentials(seeker)
+            key = (_kind(seeker), essentials[0] if essentials else None)
+            size = i - starts[-1]
+            if size >= rows or (key != lead and size >= MIN_BLOCK):
+                starts.append(i)
+            lead = key
+        return starts
 
     def rank_blocks(
         self,
@@ -871,8 +899,11 @@ class Ranker:
             weights = self.weights.signal_weights()
             rows = self._block_rows(seekers, moment.timestamp(), masks)
 
+            starts = self._block_starts(seekers, rows)
+            ends = dict(zip(starts, [*starts[1:], len(seekers)], strict=True))
+
             def score(start: int) -> Callable[[], list[list[Match]]]:
-                stop = min(start + rows, len(seekers))
+                stop = ends[start]
                 queries, dense_q, lex_q = self._prepare(seekers[start:stop])
                 return self._rank_block(
                     queries,
@@ -885,7 +916,6 @@ class Ranker:
                     None if floors is None else floors[start:stop],
                 )
 
-            starts = list(range(0, len(seekers), rows))
             if len(starts) == 1:
                 yield score(0)()
                 return
@@ -1027,6 +1057,11 @@ class Ranker:
 
     # --- batch path: a block of seekers at once ------------------------------------------
 
+    def _offered(self, code: str) -> BoolArray:
+        """(n,): the postings offering ``code``, available or arrangeable."""
+        column = self._offer_any.get(code)
+        return np.zeros(self._n, dtype=bool) if column is None else column[: self._n]
+
     def _offer_levels(self) -> npt.NDArray[np.uint8]:
         """(n, codes + 1): 0 not offered, 1 arrangeable only, 2 available; last column all 0."""
         if self._offer_level is None or self._offer_level.shape[0] != self._n:
@@ -1151,19 +1186,28 @@ class Ranker:
         kind = np.zeros(b, dtype=np.int64)
         n_base = np.zeros(b, dtype=np.int64)
         bases: list[BoolArray] = []
+        needs: set[tuple[tuple[frozenset[str], str], str | None]] = set()
         for i, q in enumerate(queries):
             base = self._base_mask(q.seeker, now_ts, masks)
-            key = (frozenset(q.seeker.work_modes), q.seeker.schedule)
+            key = _kind(q.seeker)
             n_base[i] = masks.table[key][1]
             if key not in kinds:
                 kinds[key] = len(kinds)
                 bases.append(base)
             kind[i] = kinds[key]
+            essentials = _essentials(q.seeker)
+            needs.add((key, essentials[0] if essentials else None))
         n = self._n
         base_mat = np.stack(bases)
-        group = frozenset(kinds)
+        group = frozenset(needs)
         if group not in masks.columns:
-            union = np.flatnonzero(base_mat.any(axis=0))
+            # The postings some seeker of the block could get: its kind's base mask, offering
+            # the seeker's first essential need.
+            reach = np.zeros(n, dtype=bool)
+            for key, need in needs:
+                base = base_mat[kinds[key]]
+                reach |= base if need is None else base & self._offered(need)
+            union = np.flatnonzero(reach)
             # Narrow: a product against only the postings some of these seekers could get,
             # when that skips enough of the index to pay for copying their vectors. Blocks
             # in ``block_order`` share their kinds, so one copy serves a run of blocks; only

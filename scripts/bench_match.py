@@ -19,9 +19,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import api  # noqa: F401 - the service's native thread settings, before numpy loads
+
+# isort: split
+import numpy as np
 
 from matcher.ranker import Ranker, seeker_text
 from matcher.types import Need, Offer, PostingDoc, SeekerDoc
