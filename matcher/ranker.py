@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
+from operator import itemgetter
 from typing import Any, Self
 
 import numpy as np
@@ -60,7 +61,14 @@ from matcher.signals import (
     wage_fit,
 )
 from matcher.text import detect_language, language_pair
-from matcher.types import Explanation, Language, Match, PostingDoc, SeekerDoc
+from matcher.types import (
+    Explanation,
+    Language,
+    Match,
+    PostingDoc,
+    SeekerDoc,
+    positional_maker,
+)
 
 LANGS: tuple[str, ...] = ("zh", "en", "unknown")
 MODES: tuple[str, ...] = ("on_site", "hybrid", "remote")
@@ -150,6 +158,12 @@ NARROW_ROWS = 64
 # A block ends where the seekers' kind or first essential need changes only once it holds
 # this many (a product of fewer rows does little work for each vector it reads).
 MIN_BLOCK = 32
+
+
+# The batch path builds many matches: constructors that skip the frozen dataclasses'
+# per-field object.__setattr__ (see positional_maker).
+_new_match = positional_maker(Match)
+_new_explanation = positional_maker(Explanation)
 
 
 def _kind(seeker: SeekerDoc) -> tuple[frozenset[str], str]:
@@ -1537,11 +1551,30 @@ class Ranker:
         ).tolist()
         names = ("dense", "lexical", *SIDE_SIGNALS)
         score_l = np.clip(score, 0.0, 1.0).tolist()
-        dense_l = np.clip(ch.dense.astype(np.float64), 0.0, 1.0).tolist()
-        lex_l = np.clip(ch.lexical.astype(np.float64), 0.0, 1.0).tolist()
-        text_l = ch.text.tolist()
-        side_l = side.T.tolist()
+        # Per pair, the signal values (dense, lexical, text, then the side signals) and the
+        # shares (dense, lexical, then the side signals) as rows; which side signals are
+        # known is a bit pattern, and each pattern's names and row positions are laid out
+        # once, so a match's two dicts are made without a test per signal.
+        values_l = np.vstack(
+            [
+                np.clip(ch.dense.astype(np.float64), 0.0, 1.0),
+                np.clip(ch.lexical.astype(np.float64), 0.0, 1.0),
+                ch.text,
+                side,
+            ]
+        ).T.tolist()
         shares_l = shares.T.tolist()
+        pattern_l = (known.T * (1 << np.arange(len(SIDE_SIGNALS)))).sum(axis=1).tolist()
+        layouts: dict[int, tuple[tuple[str, ...], Any, tuple[str, ...], Any]] = {}
+        for pattern in set(pattern_l):
+            side_at = [j for j in range(len(SIDE_SIGNALS)) if pattern >> j & 1]
+            side_names = tuple(SIDE_SIGNALS[j] for j in side_at)
+            layouts[pattern] = (
+                ("dense", "lexical", "text", *side_names),
+                itemgetter(0, 1, 2, *(3 + j for j in side_at)),
+                ("dense", "lexical", *side_names),
+                itemgetter(0, 1, *(2 + j for j in side_at)),
+            )
         dist_l = dist.tolist()
         slots_l = slots.tolist()
         level = self._offer_levels()
@@ -1558,28 +1591,25 @@ class Ranker:
                 continue
             floor = floor_l[i]
             seeker = queries[i].seeker
-            held = hits[i]  # the skill columns this seeker has
+            language = seeker.language
+            held = set(np.flatnonzero(hits[i]).tolist())  # the skill columns this seeker has
             for t in range(start, stop):
                 score = score_l[t]
                 if score < floor:
                     continue
                 posting = postings[slots_l[t]]
                 assert posting is not None  # alive slots hold their posting
-                signals = {"dense": dense_l[t], "lexical": lex_l[t], "text": text_l[t]}
-                shares_t = shares_l[t]
-                contributions = {"dense": shares_t[0], "lexical": shares_t[1]}
-                for name, value, share in zip(SIDE_SIGNALS, side_l[t], shares_t[2:], strict=True):
-                    if value == value:  # not NaN: a known signal
-                        signals[name] = value
-                        contributions[name] = share
+                signal_names, signal_at, share_names, share_at = layouts[pattern_l[t]]
+                signals = dict(zip(signal_names, signal_at(values_l[t]), strict=True))
+                contributions = dict(zip(share_names, share_at(shares_l[t]), strict=True))
                 matched: list[str] = []
                 missing: list[str] = []
                 ids = skill_ids[slots_l[t]]
                 if ids is not None:
                     for name, col in zip(posting.required_skills, ids[0], strict=True):
-                        (matched if held[col] else missing).append(name)
+                        (matched if col in held else missing).append(name)
                     for name, col in zip(posting.optional_skills, ids[1], strict=True):
-                        if held[col]:
+                        if col in held:
                             matched.append(name)
                 met: list[str] = []
                 arrangeable: list[str] = []
@@ -1593,21 +1623,22 @@ class Ranker:
                         unmet.append(need.code)
                 km = dist_l[t]
                 matches.append(
-                    Match(
-                        id=posting.id,
-                        score=score,
-                        signals=signals,
-                        contributions=contributions,
-                        explanation=Explanation(
-                            matched_skills=matched,
-                            missing_skills=missing,
-                            needs_met=met,
-                            needs_arrangeable=arrangeable,
-                            needs_unmet=unmet,
-                            distance_km=None if km != km else round(km, 1),
-                            top_signal=names[top_signal[t]],
-                            language=seeker.language,
-                            labels=labels,
+                    _new_match(
+                        posting.id,
+                        score,
+                        signals,
+                        contributions,
+                        _new_explanation(
+                            matched,
+                            missing,
+                            met,
+                            arrangeable,
+                            unmet,
+                            None if km != km else round(km, 1),
+                            names[top_signal[t]],
+                            language,
+                            False,
+                            labels,
                         ),
                     )
                 )
