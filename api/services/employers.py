@@ -303,6 +303,12 @@ def postings_view(principal: Principal) -> tuple[str, int | None]:
     return "open", None
 
 
+# How long a rendered page of the postings list is served again while every writer's commits
+# are heard (api.services.readcache): any write makes it stale at once, so this bounds only what
+# time itself changes, a posting's expiry or an offer's verification lapsing, as matches do.
+POSTINGS_CACHE_SECONDS = 30.0
+
+
 def list_postings(
     session: Session,
     principal: Principal,
