@@ -274,6 +274,10 @@ def serve(
     """Serve the API and web pages."""
     import uvicorn
 
+    settings = get_settings()
+    access_log = settings.access_log
+    if access_log is None:
+        access_log = settings.environment != "production"
     typer.echo(f"jobmatch serving at http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(
         "api.main:create_app",
@@ -283,6 +287,7 @@ def serve(
         reload=reload,
         workers=workers,
         proxy_headers=False,
+        access_log=access_log,
     )
 
 

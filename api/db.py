@@ -3,6 +3,7 @@
 import gc
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +14,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, ExceptionContext
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 from sqlmodel import Session, create_engine
 
 import models
@@ -24,8 +26,9 @@ MIGRATIONS_DIR = Path(models.__file__).parent / "migrations"
 
 def pool_size_for(threads: int) -> int:
     """Connections a process needs so that its request threads never wait on each other: a
-    request may hold two at once (its session, plus a short one of the rate limiter or of a
-    login's password lookup), and the scheduler and the index poll hold one each."""
+    request may hold two at once (its session, plus a short one of a login's password lookup),
+    and the scheduler and the index poll hold one each. (The rate limits count on a pool of
+    their own: make_counter_engine.)"""
     return 2 * threads + 2
 
 
@@ -101,19 +104,70 @@ def make_engine(
                 gc.collect()
 
         return engine
-    return create_engine(
-        url,
-        echo=echo,
-        pool_pre_ping=True,
-        pool_size=pool_size_for(threads),
-        max_overflow=0,
-        **_JSON,
+    engine = create_engine(
+        url, echo=echo, pool_size=pool_size_for(threads), max_overflow=0, **_JSON
     )
+    ping_when_idle(engine)
+    return engine
+
+
+def make_counter_engine(engine: Engine, connections: int) -> Engine:
+    """A small pool beside a PostgreSQL engine for counters that need no transaction of their
+    own (the rate limits): each statement commits by itself (autocommit) without waiting for
+    the WAL flush (synchronous_commit off, set once per connection), so a count is one round
+    trip instead of BEGIN, SET, the statement and COMMIT."""
+    counter = create_engine(
+        engine.url,
+        isolation_level="AUTOCOMMIT",
+        pool_size=connections,
+        max_overflow=0,
+        connect_args={"options": "-c synchronous_commit=off"},
+    )
+    ping_when_idle(counter)
+    return counter
+
+
+# A pooled connection that has sat unused this long is pinged before it is handed out.
+IDLE_PING_SECONDS = 1.0
+_IDLE_SINCE = "jobmatch_idle_since"
+
+
+def ping_when_idle(engine: Engine, idle_seconds: float = IDLE_PING_SECONDS) -> None:
+    """Ping a pooled connection before handing it out only when it has been idle for
+    idle_seconds (pool_pre_ping pings on every checkout: one round trip a request). A
+    connection the server or the network dropped while it sat in the pool is replaced before
+    use; one in steady use is not pinged, and if the database goes away under it, the
+    statement fails as a disconnect, which answers 503 and invalidates the whole pool, so the
+    next requests reconnect (api.errors)."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_conn: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_conn: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since < idle_seconds:
+            return  # just connected, or in use a moment ago
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(str(exc)) from exc  # the pool reconnects and retries
+        if not alive:
+            raise DisconnectionError("the connection did not answer a ping")
+
+
+_READ_ONLY = "_jobmatch_read_only"
 
 
 def read_only(engine: Engine) -> Engine:
-    """The engine for work that only reads: on SQLite it begins without the write lock."""
-    return engine.execution_options(sqlite_begin="DEFERRED")
+    """The engine for work that only reads: on SQLite it begins without the write lock. Made
+    once per engine (every safe request asks for it, and making one copies the options)."""
+    found: Engine | None = getattr(engine, _READ_ONLY, None)
+    if found is None:
+        found = engine.execution_options(sqlite_begin="DEFERRED")
+        setattr(engine, _READ_ONLY, found)  # a cycle the collector frees with the engine
+    return found
 
 
 def migration_config(engine: Engine) -> Config:

@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             busy_timeout_ms=settings.sqlite_busy_timeout_ms,
             threads=settings.request_threads,
         )
-        app.state.limiter = RateLimiter(app.state.engine)
+        app.state.limiter = RateLimiter(app.state.engine, connections=settings.request_threads)
         try:
             app.state.match_index = build_match_index(settings, app.state.engine)
         except DBAPIError as exc:
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                 listener.stop()
             if app.state.scheduler is not None:
                 app.state.scheduler.stop()
+            app.state.limiter.close()
             if own_engine:
                 app.state.engine.dispose()
 

@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     # scripts/load, 4 served more than 8 at less CPU a request (fewer threads fighting for
     # the interpreter lock): see README.
     request_threads: int = Field(default=4, ge=1, le=64)
+    # uvicorn's line per request (`jobmatch serve`); unset: on, except in production, where
+    # the reverse proxy in front keeps the access log and each line would cost the service
+    # ≈ 5% of a cheap request's CPU. Errors are logged either way.
+    access_log: bool | None = None
     timezone: str = "Asia/Shanghai"
     # Retention (days): the purge job deletes or anonymises what is older.
     retain_login_attempts_days: int = Field(default=30, ge=1)

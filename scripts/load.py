@@ -6,6 +6,7 @@ import argparse
 import csv
 import json
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -44,8 +45,11 @@ JOBMATCH = str(Path(sys.executable).with_name("jobmatch"))
 
 
 def service_env(url: str) -> dict[str, str]:
-    """The service's environment for a measured run: production settings, no scheduler."""
-    return {**os.environ, "JOBMATCH_DATABASE_URL": url,
+    """The service's environment for a measured run: production settings, no scheduler. The
+    service imports this checkout's code (PYTHONPATH), not whichever checkout the shared
+    virtualenv was installed from in editable mode."""
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "PYTHONPATH": path, "JOBMATCH_DATABASE_URL": url,
             "JOBMATCH_ENVIRONMENT": "production", "JOBMATCH_SECRET_KEY": "load-" + "s" * 40,
             "JOBMATCH_EMBEDDING_MODEL": os.environ.get("JOBMATCH_EMBEDDING_MODEL", "hashing"),
             "JOBMATCH_SCHEDULER_ENABLED": "false", "JOBMATCH_INDEX_POLL_SECONDS": "1"}
@@ -98,7 +102,9 @@ def main() -> None:
         out = Path(tempfile.mkdtemp(prefix="jobmatch-load-")) / "stats"
         summary_path = out.with_name("summary.json")
         workers = psutil.Process(server.pid).children(recursive=True)
-        cpu_before = cpu_seconds(workers)
+        database = postgres_processes()
+        cpu_before, db_before, load_before = (
+            cpu_seconds(workers), cpu_seconds(database), children_cpu_seconds())
         subprocess.run(
             [str(Path(sys.executable).with_name("locust")), "-f",
              str(ROOT / "scripts" / "locustfile.py"), "--headless", "-u", str(args.users),
@@ -107,6 +113,8 @@ def main() -> None:
             check=False, timeout=args.seconds + 120,
             env={**os.environ, "JOBMATCH_LOAD_SUMMARY": str(summary_path)})
         server_cpu = cpu_seconds(workers) - cpu_before
+        locust_cpu = children_cpu_seconds() - load_before  # locust, reaped by now
+        database_cpu = cpu_seconds(database) - db_before
     with open(f"{out}_stats.csv", newline="") as stats:
         rows = {r["Name"]: r for r in csv.DictReader(stats)}
     total = rows["Aggregated"]
@@ -129,9 +137,25 @@ def main() -> None:
         "login_p99_ms": logins.get("p99_ms"),
         # CPU of the service's processes (not PostgreSQL's, not locust's) per request
         "server_cpu_ms_per_request": round(1000 * server_cpu / requests, 2) if requests else None,
+        # the same for PostgreSQL's processes (the machine's, so run alone) and for locust
+        "postgres_cpu_ms_per_request": round(1000 * database_cpu / requests, 2) if requests
+        else None,
+        "locust_cpu_ms_per_request": round(1000 * locust_cpu / requests, 2) if requests else None,
         "requests": requests, "users": args.users, "seconds": args.seconds,
         "workers": args.workers,
     }))
+
+
+def postgres_processes() -> list[psutil.Process]:
+    """The PostgreSQL server's processes on this machine (the postmaster and its backends)."""
+    names = ("postgres", "postgresql")
+    return [p for p in psutil.process_iter(["name"]) if p.info["name"] in names]
+
+
+def children_cpu_seconds() -> float:
+    """User and system CPU seconds of this process's children that have ended."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def cpu_seconds(processes: Sequence[psutil.Process]) -> float:

@@ -86,7 +86,9 @@ async def list_postings(
             page.limit,
             page.offset,
         )
-        return cache.get_or_render(key, lambda: render(principal))
+        return cache.get_or_render(
+            key, lambda: render(principal), watched_ttl=service.POSTINGS_CACHE_SECONDS
+        )
 
     return JSONBytes(await in_one_hop(session, work))
 

@@ -233,11 +233,16 @@ def create_posting(session: Session, principal: Principal, data: PostingIn) -> P
 
 
 def _visible(principal: Principal, posting: Posting) -> bool:
+    return visible(principal, posting.employer_id, posting.status)
+
+
+def visible(principal: Principal, employer_id: int, status: PostingStatus) -> bool:
+    """Whether the caller may see a posting of this employer in this state."""
     if principal.role in STAFF:
         return True
-    if principal.role == Role.employer and principal.account.employer_id == posting.employer_id:
+    if principal.role == Role.employer and principal.account.employer_id == employer_id:
         return True
-    return posting.status == PostingStatus.open
+    return status == PostingStatus.open
 
 
 def get_posting(session: Session, principal: Principal, posting_id: int) -> Posting:
@@ -301,6 +306,12 @@ def postings_view(principal: Principal) -> tuple[str, int | None]:
     if principal.role in STAFF:
         return "staff", None
     return "open", None
+
+
+# How long a rendered page of the postings list is served again while every writer's commits
+# are heard (api.services.readcache): any write makes it stale at once, so this bounds only what
+# time itself changes, a posting's expiry or an offer's verification lapsing, as matches do.
+POSTINGS_CACHE_SECONDS = 30.0
 
 
 def list_postings(

@@ -2,8 +2,10 @@
 
 On PostgreSQL (several service processes) the counts live in the `rate_counter` table and
 are bumped on a connection of their own, so a limit holds across processes and never waits
-for the request's transaction. The embedded SQLite default is one process: counts live in
-its memory (a second SQLite connection would queue behind the request's write lock).
+for the request's transaction: a small pool of autocommit connections (api.db's
+make_counter_engine), one round trip a count. The embedded SQLite default is one process:
+counts live in its memory (a second SQLite connection would queue behind the request's write
+lock).
 """
 
 import math
@@ -12,10 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import bindparam
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Engine
 
+from api.db import make_counter_engine
 from api.errors import TooManyRequests
 from models import RateCounter
 
@@ -30,11 +33,18 @@ class Limit:
 class RateLimiter:
     """Counts hits per (limit, key) in the current window; TooManyRequests past the max."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, connections: int = 4) -> None:
         self.engine = engine
         self.shared = engine.dialect.name == "postgresql"
+        # `connections`: as many as requests that may count at once (the request threads).
+        self._counter = make_counter_engine(engine, connections) if self.shared else None
         self._lock = threading.Lock()
         self._counts: dict[tuple[str, float], int] = {}
+
+    def close(self) -> None:
+        """Close the counters' connections (PostgreSQL)."""
+        if self._counter is not None:
+            self._counter.dispose()
 
     def hit(self, limit: Limit, key: str, *, now: datetime | None = None) -> None:
         """Count one request; refuse it (429 with Retry-After) when the window is full."""
@@ -58,11 +68,11 @@ class RateLimiter:
 
     def _bump_shared(self, key: str, start: float) -> int:
         window = datetime.fromtimestamp(start, UTC)
-        with self.engine.begin() as conn:
-            # No wait for the WAL flush: a count lost in a server crash only lets a few more
-            # requests through in that window, and each request no longer waits for a disk
-            # write (the request's own transaction still commits durably).
-            conn.execute(text("SET LOCAL synchronous_commit TO OFF"))
+        assert self._counter is not None
+        # Autocommit without waiting for the WAL flush: a count lost in a server crash only
+        # lets a few more requests through in that window, and each request no longer waits
+        # for a disk write (the request's own transaction still commits durably).
+        with self._counter.connect() as conn:
             return int(conn.execute(_UPSERT, {"key": key, "window_start": window}).scalar_one())
 
 

@@ -152,7 +152,9 @@ def matches_json(
     """list_matches encoded as JSON, kept for repeat views (api.services.readcache) while no
     write has committed, up to MATCH_CACHE_SECONDS as the ranking is; the access check (and
     its audited refusal) runs every time, first."""
-    profile = seeker_service.get_profile(session, principal, seeker_id)
+    # The access check alone (a kept page needs no more of the profile); a page rendered anew
+    # loads the profile and checks again.
+    seeker_service.check_can_read_id(session, principal, seeker_id)
     # The page depends on the seeker and the query only: the seeker and their caseworker
     # see the same one.
     key = (
@@ -177,7 +179,6 @@ def matches_json(
             max_distance_km=max_distance_km,
             min_score=min_score,
             include_dismissed=include_dismissed,
-            profile=profile,
         )
         return MATCH_PAGE.dump_json(page_out)
 
@@ -301,7 +302,9 @@ def candidates_json(
 ) -> bytes:
     """list_candidates encoded as JSON, kept like matches_json; the access checks run every
     time, first."""
-    posting = _candidates_posting(session, principal, posting_id)
+    # The access checks alone (a kept page needs no more of the posting); a page rendered anew
+    # loads the posting and checks again.
+    _check_candidates_access(session, principal, posting_id)
     # What the page shows depends on the caller's language (the explanations) and, for a
     # caseworker, on their centre (whose seekers are named by id).
     centre = principal.account.centre_id if principal.role == Role.caseworker else None
@@ -317,11 +320,25 @@ def candidates_json(
             posting_id,
             page,
             min_score=min_score,
-            posting=posting,
         )
         return CANDIDATE_PAGE.dump_json(page_out)
 
     return cache.get_or_render(key, render, watched_ttl=MATCH_CACHE_SECONDS)
+
+
+# The two columns the candidates' access checks need, without loading the whole posting.
+_EMPLOYER_AND_STATUS = sa_select(col(Posting.employer_id), col(Posting.status)).where(
+    col(Posting.id) == bindparam("pid")
+)
+
+
+def _check_candidates_access(session: Session, principal: Principal, posting_id: int) -> None:
+    """_candidates_posting's checks from two columns of the posting."""
+    row = session.execute(_EMPLOYER_AND_STATUS, {"pid": posting_id}).first()
+    if row is None or not employer_service.visible(principal, row[0], row[1]):
+        raise NotFound(f"posting {posting_id} not found")
+    if principal.role == Role.employer and row[0] != principal.account.employer_id:
+        raise NotFound(f"posting {posting_id} not found")  # candidates only for your own
 
 
 def _candidates_posting(session: Session, principal: Principal, posting_id: int) -> Posting:

@@ -33,19 +33,40 @@ def is_owner(principal: Principal, profile: SeekerProfile) -> bool:
 
 def check_can_read(session: Session, principal: Principal, profile: SeekerProfile) -> None:
     """A seeker reads their own profile; a caseworker their centre's seekers."""
-    if is_owner(principal, profile):
+    _check_read(session, principal, profile.id or 0, profile.account_id, profile.centre_id)
+
+
+def _check_read(
+    session: Session, principal: Principal, seeker_id: int, account_id: int, centre_id: int
+) -> None:
+    if principal.role == Role.seeker and account_id == principal.id:
         return
-    if principal.role == Role.caseworker and profile.centre_id == principal.account.centre_id:
+    if principal.role == Role.caseworker and centre_id == principal.account.centre_id:
         return
     audit.record_by(
         session,
         principal,
         "access_denied",
         object_type="seeker",
-        object_id=profile.id or "",
+        object_id=seeker_id or "",
     )
     # Say "not found" so that ids of other people's profiles reveal nothing.
-    raise HiddenNotFound(f"seeker {profile.id} not found")
+    raise HiddenNotFound(f"seeker {seeker_id} not found")
+
+
+# The two columns the read check needs, without loading (and decoding) the whole profile.
+_OWNER_AND_CENTRE = select_columns(
+    col(SeekerProfile.account_id), col(SeekerProfile.centre_id)
+).where(col(SeekerProfile.id) == bindparam("sid"))
+
+
+def check_can_read_id(session: Session, principal: Principal, seeker_id: int) -> None:
+    """get_profile's checks (not found; the audited refusal) without loading the profile:
+    for a request that is then served a kept page."""
+    row = session.execute(_OWNER_AND_CENTRE, {"sid": seeker_id}).first()
+    if row is None:
+        raise NotFound(f"seeker {seeker_id} not found")
+    _check_read(session, principal, seeker_id, row[0], row[1])
 
 
 def validate_codes(session: Session, codes: list[str], field: str) -> dict[str, Accommodation]:

@@ -1,6 +1,7 @@
 """Migrations, SQLite settings, the append-only audit log and failed commits."""
 
 import sqlite3
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session, select
 
 import models
-from api.db import downgrade, make_engine, upgrade
+from api.db import downgrade, make_engine, ping_when_idle, upgrade
 from api.settings import Settings
 from models import AuditLog, Referral, ReferralEvent, SeekerProfile
 from models.base import ReferralStatus, Role
@@ -138,3 +139,29 @@ def test_a_failed_commit_is_an_error_response(
     assert session.exec(select(SeekerProfile)).first() is None
     r = client.post("/seekers", headers=h, json={"full_name": "赵六 Zhao Liu"})
     assert r.status_code == 201
+
+
+def test_a_pooled_connection_is_pinged_only_after_sitting_idle(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'ping.db'}")  # SQLite: no ping of its own
+    ping_when_idle(engine, idle_seconds=0.2)
+    pings: list[object] = []
+    answers = iter([False])  # the first ping finds the connection dead; the rest are alive
+
+    def ping(dbapi_conn: object) -> bool:
+        pings.append(dbapi_conn)
+        return next(answers, True)
+
+    engine.dialect.do_ping = ping  # type: ignore[method-assign]
+
+    def used() -> object:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+            return conn.connection.dbapi_connection
+
+    first = used()
+    assert used() is first and pings == []  # new, then in use a moment ago: no round trip
+    time.sleep(0.3)
+    replacement = used()  # idle past the bound: pinged, found dead, replaced before use
+    assert pings[0] is first and replacement is not first
+    assert used() is replacement
+    engine.dispose()
