@@ -871,18 +871,26 @@ class Ranker:
 
     @staticmethod
     def _block_starts(seekers: Sequence[SeekerDoc], rows: int) -> list[int]:
-        """Where the blocks of ``seekers`` start: every ``rows`` seekers, and also where the
-        kind or the first essential need changes once the block holds ``MIN_BLOCK`` seekers
-        (a block of one group can take its product against fewer postings)."""
-        starts = [0]
-        lead = None
-        for i, seeker in enumerate(seekers):
+        """Where the blocks of ``seekers`` start: every ``rows`` seekers, and also where a run
+        of ``MIN_BLOCK`` or more seekers of one kind and first essential need begins, once
+        the block holds ``MIN_BLOCK`` (a block of one group can take its product against
+        fewer postings). Seekers not in ``block_order`` make short runs and plain blocks."""
+        keys = []
+        for seeker in seekers:
             essentials = _essentials(seeker)
-            key = (_kind(seeker), essentials[0] if essentials else None)
+            keys.append((_kind(seeker), essentials[0] if essentials else None))
+        run_end = [0] * len(keys)  # where the run of equal keys holding each seeker ends
+        end = len(keys)
+        for i in range(len(keys) - 1, -1, -1):
+            if i + 1 < len(keys) and keys[i + 1] != keys[i]:
+                end = i + 1
+            run_end[i] = end
+        starts = [0]
+        for i in range(1, len(keys)):
             size = i - starts[-1]
-            if size >= rows or (key != lead and size >= MIN_BLOCK):
+            new_run = keys[i] != keys[i - 1] and run_end[i] - i >= MIN_BLOCK
+            if size >= rows or (new_run and size >= MIN_BLOCK):
                 starts.append(i)
-            lead = key
         return starts
 
     def rank_blocks(
@@ -1188,12 +1196,14 @@ class Ranker:
         as ``_pool``.
 
         The block's dense product is taken against every indexed posting, or only against
-        the postings some seeker of the block could be offered when those are few (a
-        digest's new postings). Then one compiled pass per seeker over its row
-        (``matcher.batch.pools``, seekers spread over the cores): a threshold on a strided
-        sample of feasible postings so that about 1.5 x ``candidates`` feasible ones score
-        above it, one scan keeping the feasible postings above it (all feasible ones when
-        fewer than ``candidates`` are), their top ``candidates``.
+        the postings some seeker of the block could be offered (by kind and first essential
+        need) when those are a quarter of the index or less (a digest's new postings), or
+        ``NARROW_SHARE`` or less in a block of ``NARROW_ROWS`` seekers or more. Then one
+        compiled pass per seeker over its row (``matcher.batch.pools``, seekers spread over
+        the cores): a threshold on a sample of feasible postings so that about 1.5 x
+        ``candidates`` feasible ones score above it, one scan keeping the feasible postings
+        above it (all feasible ones when fewer than ``candidates`` are), their top
+        ``candidates`` with their dense scores.
         """
         b = dense_q.shape[0]
         kinds: dict[tuple[frozenset[str], str], int] = {}
