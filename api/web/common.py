@@ -162,7 +162,7 @@ def logout_submit(
     request: Request, principal: AnyUser, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """End this session at once and go to the start page."""
-    auth_service.logout(session, principal.auth)
+    auth_service.logout(session, principal.session_id)
     response = redirect("/", "logged_out")
     response.delete_cookie(settings.cookie_name, path="/")
     csrf.rotate(request, "")
