@@ -149,7 +149,7 @@ def login_submit(
         form.summary = t("login_throttled", minutes=max(1, (exc.retry_after + 59) // 60))
         status = 429
     else:
-        role = Role(issued.account.role)
+        role = issued.role
         target = safe_next(form.get("next"), START_PAGE[role])
         return _logged_in(request, settings, issued.token, target, "logged_in")
     return render(
