@@ -4,7 +4,7 @@ Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependen
 worker thread, one hop there and back per dependency and request."""
 
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Generic, TypeVar
 
 import anyio
@@ -18,11 +18,12 @@ from api.db import commit, discard, read_only
 from api.errors import DomainError, InvalidInput, NotAuthenticated, PermissionDenied
 from api.schemas.common import PageParams
 from api.services import auth as auth_service
+from api.services.auth import Caller
 from api.services.limits import Limit, RateLimiter
 from api.services.matching import MatchIndex, track_changes
 from api.services.readcache import ReadCache
 from api.settings import Settings
-from models import Account, AuditLog, AuthSession
+from models import Account, AuditLog
 from models.base import Role
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -120,12 +121,15 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
 @dataclass(frozen=True)
 class Principal:
-    """The authenticated caller."""
+    """The authenticated caller: their account's columns (a Caller, or an Account where a job
+    acts without a login), the id of their login session, and the request's database session
+    that read them (None outside a request)."""
 
-    account: Account
-    auth: AuthSession
+    account: Caller | Account
+    session_id: str
     via_cookie: bool
     request_id: str = ""
+    db: Session | None = field(default=None, compare=False, repr=False)
 
     @property
     def id(self) -> int:
@@ -158,11 +162,15 @@ def _principal(
         token, via_cookie = request.cookies.get(settings.cookie_name), True
     if not token:
         raise NotAuthenticated("not logged in")
-    account, auth = auth_service.authenticate(session, settings, token)
+    account, session_id = auth_service.authenticate(session, settings, token)
     if via_cookie and request.method not in SAFE_METHODS and not _csrf_ok(request):
         raise PermissionDenied("cookie-authenticated changes need the form's CSRF token")
     return Principal(
-        account=account, auth=auth, via_cookie=via_cookie, request_id=request_id(request)
+        account=account,
+        session_id=session_id,
+        via_cookie=via_cookie,
+        request_id=request_id(request),
+        db=session,
     )
 
 

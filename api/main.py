@@ -16,9 +16,7 @@ from api.db import make_engine
 from api.deps import PUBLIC, SessionDep
 from api.errors import document_errors, install_error_handlers, unavailable_error
 from api.middleware import (
-    BodySizeLimitMiddleware,
-    ConcurrencyLimitMiddleware,
-    RequestIdMiddleware,
+    ServiceMiddleware,
 )
 from api.routers import (
     accessibility,
@@ -92,13 +90,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.state.engine = engine
     install_error_handlers(app)
     document_errors(app)
-    app.add_middleware(ConcurrencyLimitMiddleware, limit=settings.request_threads)
     app.add_middleware(
-        BodySizeLimitMiddleware,
+        ServiceMiddleware,
+        limit=settings.request_threads,
         max_bytes=settings.max_body_bytes,
         overrides=upload_limits(settings),
     )
-    app.add_middleware(RequestIdMiddleware)
 
     @app.get("/health", tags=["health"], dependencies=[Depends(PUBLIC)], responses={503: {}})
     def health(session: SessionDep) -> dict[str, str]:

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -95,6 +96,10 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=60)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--ramp-seconds", type=float, default=10,
+                        help="spawn every user within this many seconds (each logs in at once)")
+    parser.add_argument("--settle-seconds", type=float, default=5,
+                        help="the steady state begins this long after the last user spawned")
     args = parser.parse_args()
     env = service_env(args.database_url)
     fill_database(args.database_url, env)
@@ -105,13 +110,26 @@ def main() -> None:
         database = postgres_processes()
         cpu_before, db_before, load_before = (
             cpu_seconds(workers), cpu_seconds(database), children_cpu_seconds())
-        subprocess.run(
+        rate = max(1.0, args.users / max(args.ramp_seconds, 0.1))
+        locust = subprocess.Popen(
             [str(Path(sys.executable).with_name("locust")), "-f",
              str(ROOT / "scripts" / "locustfile.py"), "--headless", "-u", str(args.users),
-             "-r", str(max(1, args.users // 10)), "-t", f"{args.seconds}s", "--host", base,
+             "-r", f"{rate:g}", "-t", f"{args.seconds}s", "--host", base,
              "--csv", str(out), "--only-summary"],
-            check=False, timeout=args.seconds + 120,
-            env={**os.environ, "JOBMATCH_LOAD_SUMMARY": str(summary_path)})
+            env={**os.environ, "JOBMATCH_LOAD_SUMMARY": str(summary_path),
+                 "JOBMATCH_LOAD_SETTLE": str(args.settle_seconds)})
+        # CPU samples (monotonic time, service, PostgreSQL, locust) every half second, so the
+        # steady state's CPU can be told from the ramp's.
+        samples: list[tuple[float, float, float, float]] = []
+        locust_process = psutil.Process(locust.pid)
+        deadline = time.monotonic() + args.seconds + 120
+        while locust.poll() is None and time.monotonic() < deadline:
+            samples.append((time.monotonic(), cpu_seconds(workers), cpu_seconds(database),
+                            cpu_seconds([locust_process])))
+            time.sleep(0.5)
+        if locust.poll() is None:
+            locust.kill()
+        locust.wait()
         server_cpu = cpu_seconds(workers) - cpu_before
         locust_cpu = children_cpu_seconds() - load_before  # locust, reaped by now
         database_cpu = cpu_seconds(database) - db_before
@@ -123,7 +141,7 @@ def main() -> None:
     match = rows.get("matches", {})
     summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
     reads, logins = summary.get("read", {}), summary.get("login", {})
-    print(json.dumps({
+    result = {
         "rps": round(float(total["Requests/s"]), 1),
         "p50_ms": float(total["50%"]), "p95_ms": float(total["95%"]),
         "p99_ms": float(total["99%"]),
@@ -141,9 +159,50 @@ def main() -> None:
         "postgres_cpu_ms_per_request": round(1000 * database_cpu / requests, 2) if requests
         else None,
         "locust_cpu_ms_per_request": round(1000 * locust_cpu / requests, 2) if requests else None,
+        **steady_state(summary, samples),
         "requests": requests, "users": args.users, "seconds": args.seconds,
+        "ramp_seconds": args.ramp_seconds, "settle_seconds": args.settle_seconds,
         "workers": args.workers,
-    }))
+    }
+    print(json.dumps(result))
+
+
+def steady_state(
+    summary: dict[str, Any], samples: Sequence[tuple[float, float, float, float]]
+) -> dict[str, Any]:
+    """The steady state's figures (`steady_*`): the requests sent from a few seconds after
+    every user was spawned to the end, and the CPU spent meanwhile (from the samples nearest
+    its start and end)."""
+    began = summary.get("steady_started")
+    if began is None or began == float("inf") or not samples:
+        return {"steady_seconds": 0}
+    kinds = {k: summary.get("steady_" + k, {}) for k in ("read", "login", "logout", "match")}
+    count = sum(kinds[k].get("count", 0) for k in ("read", "login", "logout"))
+    errors = sum(kinds[k].get("failures", 0) for k in ("read", "login", "logout"))
+    first = next((s for s in samples if s[0] >= began), samples[-1])
+    last = samples[-1]
+    seconds = max(last[0] - first[0], 1e-9)
+    # requests counted over the whole steady state, CPU over the sampled part of it
+    seconds_total = max(summary.get("ended", last[0]) - began, 1e-9)
+
+    def per_request(i: int) -> float | None:
+        return round(1000 * (last[i] - first[i]) / (count * seconds / seconds_total), 2) if (
+            count) else None
+
+    reads, logins = kinds["read"], kinds["login"]
+    return {
+        "steady_seconds": round(seconds_total, 1),
+        "steady_rps": round(count / seconds_total, 1),
+        "steady_error_rate": round(errors / count, 5) if count else None,
+        "steady_read_rps": reads.get("rps"), "steady_read_p50_ms": reads.get("p50_ms"),
+        "steady_read_p95_ms": reads.get("p95_ms"), "steady_read_p99_ms": reads.get("p99_ms"),
+        "steady_read_errors": reads.get("failures"),
+        "steady_match_p95_ms": kinds["match"].get("p95_ms"),
+        "steady_login_rps": logins.get("rps"), "steady_login_p95_ms": logins.get("p95_ms"),
+        "steady_server_cpu_ms_per_request": per_request(1),
+        "steady_postgres_cpu_ms_per_request": per_request(2),
+        "steady_locust_cpu_ms_per_request": per_request(3),
+    }
 
 
 def postgres_processes() -> list[psutil.Process]:

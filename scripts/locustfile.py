@@ -5,7 +5,10 @@ listing candidates, caseworkers working the queue, and logins. Demo accounts onl
 Each simulated user works in sessions as a person does: log in, a few dozen reads with a
 pause between them, log out, log in again. A small share of visitors only log in, look at
 their account and leave. When JOBMATCH_LOAD_SUMMARY names a file, the response times of the
-authenticated reads and of the logins are summarised there (exact percentiles) at the end.
+authenticated reads and of the logins are summarised there (exact percentiles) at the end,
+twice: over the whole run (ramp included) and over the steady state alone (the requests sent
+from JOBMATCH_LOAD_SETTLE seconds after every user has been spawned, default 5, to the end;
+`steady_*`, with `steady_started` on time.monotonic's clock, which every process shares).
 """
 
 import json
@@ -26,6 +29,8 @@ NOT_READS = frozenset({"login", "logout"})
 _times: dict[str, list[float]] = {}
 _failures: dict[str, int] = {}
 _started = [0.0]
+_steady = [float("inf")]  # when the steady state begins (monotonic), once spawning is done
+SETTLE_SECONDS = float(os.environ.get("JOBMATCH_LOAD_SETTLE", "5"))
 
 
 @events.test_start.add_listener
@@ -33,14 +38,27 @@ def _on_start(**_kw: Any) -> None:
     _started[0] = time.monotonic()
 
 
-@events.request.add_listener
-def _on_request(name: str, response_time: float, exception: Any = None, **_kw: Any) -> None:
-    kind = name if name in NOT_READS else "read"
+@events.spawning_complete.add_listener
+def _on_spawned(**_kw: Any) -> None:
+    _steady[0] = time.monotonic() + SETTLE_SECONDS
+
+
+def _count(kind: str, response_time: float, exception: Any) -> None:
     _times.setdefault(kind, []).append(response_time)
     if exception is not None:
         _failures[kind] = _failures.get(kind, 0) + 1
-    if name == "matches":
-        _times.setdefault("match", []).append(response_time)
+
+
+@events.request.add_listener
+def _on_request(name: str, response_time: float, exception: Any = None, **_kw: Any) -> None:
+    kind = name if name in NOT_READS else "read"
+    kinds = [kind, "match"] if name == "matches" else [kind]
+    # A request counts in the steady state when it was sent after the steady state began.
+    steady = time.monotonic() - response_time / 1000 >= _steady[0]
+    for k in kinds:
+        _count(k, response_time, exception)
+        if steady:
+            _count("steady_" + k, response_time, exception)
 
 
 def _percentile(ordered: list[float], q: float) -> float:
@@ -54,16 +72,18 @@ def _on_stop(**_kw: Any) -> None:
     path = os.environ.get("JOBMATCH_LOAD_SUMMARY")
     if not path:
         return
-    elapsed = max(time.monotonic() - _started[0], 1e-9)
-    summary = {}
+    ended = time.monotonic()
+    summary: dict[str, Any] = {"steady_started": _steady[0], "ended": ended}
     for kind in ("read", "login", "logout", "match"):
-        ordered = sorted(_times.get(kind, []))
-        summary[kind] = {
-            "count": len(ordered),
-            "rps": round(len(ordered) / elapsed, 1),
-            "failures": _failures.get(kind, 0),
-            **{f"p{int(q * 100)}_ms": _percentile(ordered, q) for q in (0.5, 0.95, 0.99)},
-        }
+        for key, began in ((kind, _started[0]), ("steady_" + kind, _steady[0])):
+            ordered = sorted(_times.get(key, []))
+            elapsed = max(ended - began, 1e-9)
+            summary[key] = {
+                "count": len(ordered),
+                "rps": round(len(ordered) / elapsed, 1),
+                "failures": _failures.get(key, 0),
+                **{f"p{int(q * 100)}_ms": _percentile(ordered, q) for q in (0.5, 0.95, 0.99)},
+            }
     with open(path, "w") as out:
         json.dump(summary, out)
 

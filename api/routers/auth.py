@@ -21,8 +21,10 @@ from api.deps import (
 )
 from api.schemas.domain import AccountPublic, LoginIn, PasswordChangeIn, RegisterIn, TokenOut
 from api.services import auth as auth_service
+from api.services.common import get_or_404
 from api.services.registration import register
 from api.settings import Settings
+from models import Account
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -110,7 +112,7 @@ def logout(
     principal: AnyUser, session: SessionDep, settings: SettingsDep, response: Response
 ) -> None:
     """End this session: its token and cookie stop working at once."""
-    auth_service.logout(session, principal.auth)
+    auth_service.logout(session, principal.session_id)
     response.delete_cookie(settings.cookie_name, path="/")
 
 
@@ -128,7 +130,11 @@ def change_password(
 ) -> TokenOut:
     """Change your password: every other session ends; this one gets a new token."""
     issued = auth_service.change_password(
-        session, settings, principal.account, data.current_password, data.new_password
+        session,
+        settings,
+        get_or_404(session, Account, principal.id, what="account"),
+        data.current_password,
+        data.new_password,
     )
     if principal.via_cookie:
         set_session_cookie(response, settings, issued.token, settings.token_ttl_minutes * 60)

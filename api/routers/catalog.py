@@ -78,10 +78,9 @@ async def list_trainings(
 
     def work() -> Page[TrainingPublic]:  # the caller, queries and commit on one hop
         caller(session)
-        rows, total = service.list_trainings(
+        return service.training_page(
             session, page, centre_code=centre_code, include_closed=include_closed
         )
-        return Page.of([TrainingPublic.model_validate(r) for r in rows], total, page)
 
     return TRAINING_PAGE(await in_one_hop(session, work))
 

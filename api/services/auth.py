@@ -3,7 +3,11 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, func
+from sqlalchemy import Table, bindparam, delete, func, or_
+from sqlalchemy import exists as sql_exists
+from sqlalchemy import insert as sql_insert
+from sqlalchemy import select as sql_select
+from sqlalchemy import update as sql_update
 from sqlmodel import Session, col, select
 
 from api.db import read_only
@@ -20,7 +24,7 @@ from api.security import (
 )
 from api.settings import Settings
 from models import Account, AuditLog, AuthSession, LoginAttempt
-from models.base import Role, utcnow
+from models.base import Language, Role, UTCDateTime, utcnow
 
 # Addresses get more room than single accounts: one office may share one address.
 IP_FAILURE_FACTOR = 5
@@ -30,7 +34,7 @@ IP_FAILURE_FACTOR = 5
 class IssuedToken:
     token: str
     expires_at: datetime
-    account: Account
+    role: Role
 
 
 def normalise_email(email: str) -> str:
@@ -98,23 +102,74 @@ def change_password(
     return open_session(session, settings, account, now=now + timedelta(microseconds=1))
 
 
+_ACCOUNT: Table = Account.__table__  # type: ignore[attr-defined]
+_AUTH_SESSION: Table = AuthSession.__table__  # type: ignore[attr-defined]
+_attempt = LoginAttempt.__table__.c  # type: ignore[attr-defined]
+_account = _ACCOUNT.c
+_auth = _AUTH_SESSION.c
+
+# Before the password is checked, one statement (built once): the failed attempts in the window
+# by this email and by this address (count and oldest of each), whether this email has any
+# failed attempt at all, and the account with this email (NULLs when there is none).
+_window = (
+    sql_select(
+        func.count().filter(_attempt.email == bindparam("email")).label("by_email"),
+        func.min(_attempt.at).filter(_attempt.email == bindparam("email")).label("email_oldest"),
+        func.count().filter(_attempt.client_ip == bindparam("ip")).label("by_ip"),
+        func.min(_attempt.at).filter(_attempt.client_ip == bindparam("ip")).label("ip_oldest"),
+    )
+    .where(
+        or_(_attempt.email == bindparam("email"), _attempt.client_ip == bindparam("ip")),
+        _attempt.at >= bindparam("since"),
+    )
+    .subquery("window")
+)
+_LOGIN_LOOKUP = sql_select(
+    _window.c.by_email,
+    _window.c.email_oldest,
+    _window.c.by_ip,
+    _window.c.ip_oldest,
+    sql_exists().where(_attempt.email == bindparam("email")).label("any_failed"),
+    _account.id,
+    _account.password_hash,
+    _account.is_active,
+    _account.role,
+).select_from(_window.outerjoin(_ACCOUNT, _account.email == bindparam("email")))
+
+# After the password is checked: the session is opened only if the account still has the hash
+# that was checked and is still active (a change while argon2 ran refuses this login).
+_OPEN_CHECKED = (
+    sql_insert(_AUTH_SESSION)
+    .from_select(
+        ["id", "account_id", "created_at", "expires_at"],
+        sql_select(
+            bindparam("sid"),
+            _account.id,
+            bindparam("now", type_=UTCDateTime),
+            bindparam("expires", type_=UTCDateTime),
+        ).where(
+            _account.id == bindparam("aid"),
+            _account.password_hash == bindparam("checked"),
+            _account.is_active.is_(True),
+        ),
+    )
+    .returning(_auth.id)
+)  # the row when it was opened (rowcount is not told on every driver)
+_REHASH = (
+    sql_update(_ACCOUNT)
+    .where(_account.id == bindparam("aid"), _account.password_hash == bindparam("checked"))
+    .values(password_hash=bindparam("rehashed"))
+)
+
+
 def _check_throttle(
-    session: Session, settings: Settings, email: str, ip: str, now: datetime
+    settings: Settings, now: datetime, counts: tuple[tuple[int, datetime | None], ...]
 ) -> None:
-    since = now - timedelta(seconds=settings.login_window_seconds)
-    by_email = session.exec(
-        select(func.count(), func.min(LoginAttempt.at)).where(
-            LoginAttempt.email == email, LoginAttempt.at >= since
-        )
-    ).one()
-    by_ip = session.exec(
-        select(func.count(), func.min(LoginAttempt.at)).where(
-            LoginAttempt.client_ip == ip, LoginAttempt.at >= since
-        )
-    ).one()
-    for (count, oldest), limit in (
-        (by_email, settings.login_max_failures),
-        (by_ip, settings.login_max_failures * IP_FAILURE_FACTOR),
+    """TooManyRequests when the failed attempts by email or by address are at their limit."""
+    for (count, oldest), limit in zip(
+        counts,
+        (settings.login_max_failures, settings.login_max_failures * IP_FAILURE_FACTOR),
+        strict=True,
     ):
         if count >= limit and oldest is not None:
             oldest_at = oldest if oldest.tzinfo else oldest.replace(tzinfo=now.tzinfo)
@@ -138,40 +193,72 @@ def login(
 
     The slow part, argon2, runs before the session's transaction begins: on SQLite a write
     transaction holds the database's one write lock, and every other writer would wait
-    behind each login's hashing."""
+    behind each login's hashing. Two statements besides the commit when the password is right
+    (the throttle and the account in one read; the session opened only if the account still
+    has the checked hash and is active), plus the clearing of earlier failures if any."""
     now = utcnow()
     email = normalise_email(email)
+    since = now - timedelta(seconds=settings.login_window_seconds)
     with Session(read_only(session.get_bind())) as reader:  # type: ignore[arg-type]
-        _check_throttle(reader, settings, email, client_ip, now)
-        found = reader.exec(select(Account).where(Account.email == email)).first()
-        checked_hash = found.password_hash if found else None
+        found = (
+            reader.connection()
+            .execute(_LOGIN_LOOKUP, {"email": email, "ip": client_ip, "since": since})
+            .one()
+        )
+    _check_throttle(
+        settings,
+        now,
+        ((found.by_email, found.email_oldest), (found.by_ip, found.ip_oldest)),
+    )
+    checked_hash = found.password_hash
     ok = verify_password(checked_hash, password)
     # A hash made with older parameters is replaced now that the password is known (hashed
     # here, before the transaction begins, for the same reason as above).
     stale = ok and checked_hash is not None and needs_rehash(checked_hash)
     rehashed = hash_password(password) if stale else None
-    account = session.exec(select(Account).where(Account.email == email)).first()
-    if (
-        account is None
-        or not ok
-        or not account.is_active
-        or account.password_hash != checked_hash  # changed while we checked: not this one
-    ):
+    account_id = found.id
+    conn = session.connection()
+    ttl = timedelta(minutes=settings.token_ttl_minutes)
+    sid = new_session_id()
+    opened = (
+        ok
+        and account_id is not None
+        and found.is_active
+        and conn.execute(
+            _OPEN_CHECKED,
+            {
+                "sid": sid,
+                "now": now,
+                "expires": now + ttl,
+                "aid": account_id,
+                "checked": checked_hash,
+            },
+        ).first()
+        is not None
+    )
+    if not opened:
         session.add(LoginAttempt(email=email, client_ip=client_ip, at=now))
         session.add(
             AuditLog(
                 action="login_failed",
                 object_type="account",
-                object_id=str(account.id) if account else "",
+                object_id=str(account_id) if account_id is not None else "",
                 detail={"client_ip": client_ip},
             )
         )
         raise LoginFailed("wrong email or password")
-    session.execute(delete(LoginAttempt).where(col(LoginAttempt.email) == email))
-    if rehashed is not None:
-        account.password_hash = rehashed  # password_changed_at stays: no session ends
-        session.add(account)
-    return open_session(session, settings, account, now=now)
+    if found.any_failed:
+        conn.execute(delete(LoginAttempt).where(col(LoginAttempt.email) == email))
+    if rehashed is not None:  # password_changed_at stays: no session ends
+        conn.execute(_REHASH, {"aid": account_id, "checked": checked_hash, "rehashed": rehashed})
+    token = encode_token(
+        TokenClaims(account_id=account_id, session_id=sid),
+        secret=settings.secret_key.get_secret_value(),
+        audience=settings.token_audience,
+        now=now,
+        ttl=ttl,
+    )
+    return IssuedToken(token=token, expires_at=now + ttl, role=Role(found.role))
 
 
 def open_session(
@@ -192,19 +279,50 @@ def open_session(
         now=now,
         ttl=ttl,
     )
-    return IssuedToken(token=token, expires_at=auth.expires_at, account=account)
+    return IssuedToken(token=token, expires_at=auth.expires_at, role=Role(account.role))
 
 
-# Run on every request: built once, so SQLAlchemy reuses its cache key and compiled form.
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The columns of an account a request needs, read with its session in one Core row (no ORM
+    object per request). Routes that change the account load the Account itself."""
+
+    id: int
+    email: str
+    role: Role
+    display_name: str
+    language: Language
+    centre_id: int | None
+    employer_id: int | None
+    is_active: bool
+    created_at: datetime
+
+
+# Run on every request: built once (plain table columns: no ORM entity loading), so SQLAlchemy
+# reuses its cache key and compiled form.
 _SESSION_AND_ACCOUNT = (
-    select(AuthSession, Account)
-    .join(Account, Account.id == AuthSession.account_id)  # type: ignore[arg-type]
-    .where(AuthSession.id == bindparam("sid"), Account.id == bindparam("aid"))
+    sql_select(
+        _account.id,
+        _account.email,
+        _account.role,
+        _account.display_name,
+        _account.language,
+        _account.centre_id,
+        _account.employer_id,
+        _account.is_active,
+        _account.created_at,
+        _account.password_changed_at,
+        _auth.created_at.label("session_created_at"),
+        _auth.expires_at,
+        _auth.revoked_at,
+    )
+    .select_from(_AUTH_SESSION.join(_ACCOUNT, _account.id == _auth.account_id))
+    .where(_auth.id == bindparam("sid"), _account.id == bindparam("aid"))
 )
 
 
-def authenticate(session: Session, settings: Settings, token: str) -> tuple[Account, AuthSession]:
-    """The account and live session a token names; NotAuthenticated otherwise."""
+def authenticate(session: Session, settings: Settings, token: str) -> tuple[Caller, str]:
+    """The account a token names and its live session's id; NotAuthenticated otherwise."""
     previous = tuple(
         k.strip() for k in settings.previous_secret_keys.get_secret_value().split(",") if k.strip()
     )
@@ -216,25 +334,31 @@ def authenticate(session: Session, settings: Settings, token: str) -> tuple[Acco
     )
     if claims is None:
         raise NotAuthenticated("invalid or expired token")
-    row = session.exec(
-        _SESSION_AND_ACCOUNT, params={"sid": claims.session_id, "aid": claims.account_id}
-    ).first()
+    row = (
+        session.connection()
+        .execute(_SESSION_AND_ACCOUNT, {"sid": claims.session_id, "aid": claims.account_id})
+        .first()
+    )
     now = utcnow()
     if row is None:
         raise NotAuthenticated("session not found")
-    auth, account = row
-    if auth.revoked_at is not None or auth.expires_at <= now or not account.is_active:
+    if row.revoked_at is not None or row.expires_at <= now or not row.is_active:
         raise NotAuthenticated("session ended")
-    if auth.created_at < account.password_changed_at:
+    if row.session_created_at < row.password_changed_at:
         raise NotAuthenticated("session ended by a password change")
-    return account, auth
+    return Caller(*row[:9]), claims.session_id  # the row's first nine columns, in field order
 
 
-def logout(session: Session, auth: AuthSession) -> None:
+_REVOKE = (
+    sql_update(_AUTH_SESSION)
+    .where(_auth.id == bindparam("sid"), _auth.revoked_at.is_(None))
+    .values(revoked_at=bindparam("at"))
+)
+
+
+def logout(session: Session, session_id: str) -> None:
     """End the session for good."""
-    auth.revoked_at = utcnow()
-    session.add(auth)
-    session.flush()
+    session.connection().execute(_REVOKE, {"sid": session_id, "at": utcnow()})
 
 
 def revoke_all_sessions(session: Session, account_id: int) -> None:

@@ -1,15 +1,18 @@
 """Trainings, the accommodation vocabulary, centres and staff accounts."""
 
+from sqlalchemy import Table, func
+from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
 from api.deps import Principal
 from api.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from api.schemas.common import PageParams
+from api.schemas.common import Page, PageParams
 from api.schemas.domain import (
     AccommodationIn,
     AccommodationUpdate,
     StaffAccountIn,
     TrainingIn,
+    TrainingPublic,
     TrainingUpdate,
 )
 from api.services import auth as auth_service
@@ -91,6 +94,45 @@ def list_trainings(
     if not include_closed:
         query = query.where(col(Training.status).in_([TrainingStatus.open, TrainingStatus.planned]))
     return paginate_rows(session, query.order_by(col(Training.starts_on), col(Training.id)), page)
+
+
+_TRAINING: Table = Training.__table__  # type: ignore[attr-defined]
+# The public fields, as plain table columns, and the total on each row (one statement a page).
+_TRAINING_PAGE = sql_select(
+    *(_TRAINING.c[name] for name in TrainingPublic.model_fields), func.count().over()
+)
+_OPEN_STATES = (TrainingStatus.open, TrainingStatus.planned)
+
+
+def training_page(
+    session: Session,
+    page: PageParams,
+    *,
+    centre_code: str | None = None,
+    include_closed: bool = False,
+) -> Page[TrainingPublic]:
+    """The page list_trainings gives, read as Core rows straight into TrainingPublic (no ORM
+    object a row)."""
+    t = _TRAINING.c
+    query = _TRAINING_PAGE
+    if centre_code:
+        query = query.where(t.centre_id == centre_by_code(session, centre_code).id)
+    if not include_closed:
+        query = query.where(t.status.in_(_OPEN_STATES))
+    query = query.order_by(t.starts_on, t.id).limit(page.limit).offset(page.offset)
+    rows = session.connection().execute(query).all()
+    if not rows and page.offset > 0:  # a page past the end: count on its own
+        _rows, total = list_trainings(
+            session,
+            PageParams(limit=1, offset=0),
+            centre_code=centre_code,
+            include_closed=include_closed,
+        )
+    else:
+        total = int(rows[0][-1]) if rows else 0
+    fields = tuple(TrainingPublic.model_fields)
+    items = [TrainingPublic.model_validate(dict(zip(fields, row, strict=False))) for row in rows]
+    return Page.of(items, total, page)
 
 
 # --- vocabulary ------------------------------------------------------------------------

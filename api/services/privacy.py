@@ -545,7 +545,7 @@ def _system_principal(session: Session) -> Principal:
     account = Account(id=None, email="system", password_hash="", role=Role.admin)
     return Principal(
         account=account,
-        auth=AuthSession(id="system", account_id=0, expires_at=utcnow()),
+        session_id="system",
         via_cookie=False,
         request_id="retention",
     )

@@ -149,7 +149,7 @@ def login_submit(
         form.summary = t("login_throttled", minutes=max(1, (exc.retry_after + 59) // 60))
         status = 429
     else:
-        role = Role(issued.account.role)
+        role = issued.role
         target = safe_next(form.get("next"), START_PAGE[role])
         return _logged_in(request, settings, issued.token, target, "logged_in")
     return render(
@@ -162,7 +162,7 @@ def logout_submit(
     request: Request, principal: AnyUser, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """End this session at once and go to the start page."""
-    auth_service.logout(session, principal.auth)
+    auth_service.logout(session, principal.session_id)
     response = redirect("/", "logged_out")
     response.delete_cookie(settings.cookie_name, path="/")
     csrf.rotate(request, "")

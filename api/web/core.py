@@ -13,7 +13,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import object_session
 from sqlmodel import Session
 
 from api.db import discard
@@ -66,10 +65,16 @@ def optional_principal(request: Request, session: Session) -> Principal | None:
     if not token:
         return None
     try:
-        account, auth = auth_service.authenticate(session, settings, token)
+        account, session_id = auth_service.authenticate(session, settings, token)
     except NotAuthenticated:
         return None
-    return Principal(account=account, auth=auth, via_cookie=True, request_id=request_id(request))
+    return Principal(
+        account=account,
+        session_id=session_id,
+        via_cookie=True,
+        request_id=request_id(request),
+        db=session,
+    )
 
 
 def language_of(request: Request, principal: Principal | None = None) -> str:
@@ -198,8 +203,8 @@ def unread_of(principal: Principal | None) -> int | None:
     """How many of the caller's messages are unread (for the header link), or None."""
     if principal is None:
         return None
-    session = object_session(principal.account)  # the request's session loaded the account
-    if not isinstance(session, Session):
+    session = principal.db  # the request's session, which read the caller
+    if session is None:
         return None
     try:
         return outbox.unread_count(session, principal.id)

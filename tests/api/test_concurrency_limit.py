@@ -5,7 +5,7 @@ import anyio
 import pytest
 
 from api.db import make_engine, pool_size_for
-from api.middleware import ConcurrencyLimitMiddleware
+from api.middleware import ServiceMiddleware
 
 
 def test_at_most_limit_requests_are_inside_at_once() -> None:
@@ -19,12 +19,12 @@ def test_at_most_limit_requests_are_inside_at_once() -> None:
         await anyio.sleep(0.01)
         inside -= 1
 
-    limited = ConcurrencyLimitMiddleware(app, limit=3)  # type: ignore[arg-type]
+    limited = ServiceMiddleware(app, limit=3, max_bytes=1000)  # type: ignore[arg-type]
 
     async def main() -> None:
         async with anyio.create_task_group() as tg:
             for _ in range(20):
-                tg.start_soon(limited, {"type": "http"}, None, None)
+                tg.start_soon(limited, {"type": "http", "headers": []}, None, None)
 
     anyio.run(main)
     assert most == 3 and inside == 0

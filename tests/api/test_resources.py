@@ -323,3 +323,33 @@ def test_staff_accounts(client: TestClient, session: Session, settings: Settings
     r = client.get("/accounts?role=caseworker", headers=admin)
     assert r.json()["total"] == 1
     assert NeedLevel.essential.value == "essential"
+
+
+def test_trainings_list_pages_and_filters(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    cw = f.headers(session, settings, f.account(session, Role.caseworker, centre_code="heping"))
+    today = utcnow().date()
+    ids = []
+    for days in (5, 3):
+        body = {
+            "title": f"培训 training in {days} days",
+            "starts_on": str(today + timedelta(days=days)),
+            "ends_on": str(today + timedelta(days=days + 7)),
+            "skills_taught": ["Excel"],
+        }
+        r = client.post("/trainings", headers=cw, json=body)
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
+    seeker = f.headers(session, settings, f.account(session, Role.seeker))
+    page = client.get("/trainings?limit=1", headers=seeker).json()
+    assert [t["id"] for t in page["items"]] == [ids[1]] and page["total"] == 2  # soonest first
+    assert page["items"][0]["skills_taught"] == ["Excel"] and page["items"][0]["version"] == 1
+    past = client.get("/trainings?limit=1&offset=5", headers=seeker).json()
+    assert past["items"] == [] and past["total"] == 2
+    assert client.get("/trainings?centre_code=donghu", headers=seeker).json()["total"] == 0
+    assert client.get("/trainings?centre_code=heping", headers=seeker).json()["total"] == 2
+    assert client.get("/trainings?centre_code=nowhere", headers=seeker).status_code == 422
+    client.post(f"/trainings/{ids[0]}/close", headers=cw)
+    assert client.get("/trainings", headers=seeker).json()["total"] == 1
+    assert client.get("/trainings?include_closed=true", headers=seeker).json()["total"] == 2

@@ -341,7 +341,7 @@ def _principal(session: Session, email: str) -> Any:
     from models import Account
 
     account = session.exec(select(Account).where(Account.email == email)).one()
-    return Principal(account=account, auth=None, via_cookie=False)  # type: ignore[arg-type]
+    return Principal(account=account, session_id="", via_cookie=False)
 
 
 def _refer(session: Session, settings: Any, seeker_email: str, posting_id: int) -> int:
