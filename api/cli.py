@@ -280,7 +280,7 @@ def serve(
         access_log = settings.environment != "production"
     typer.echo(f"jobmatch serving at http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(
-        "api.main:create_app",
+        "api.main:service_app",
         factory=True,
         host=host,
         port=port,

@@ -13,7 +13,7 @@ import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine, ExceptionContext
+from sqlalchemy.engine import URL, Connection, Engine, ExceptionContext, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 from sqlmodel import Session, create_engine
@@ -105,10 +105,29 @@ def make_engine(
 
         return engine
     engine = create_engine(
-        url, echo=echo, pool_size=pool_size_for(threads), max_overflow=0, **_JSON
+        url,
+        echo=echo,
+        pool_size=pool_size_for(threads),
+        max_overflow=0,
+        connect_args=server_connect_args(url),
+        **_JSON,
     )
     ping_when_idle(engine)
     return engine
+
+
+# Seconds a new connection to a database server may take before the request fails (503):
+# reads run on the event loop (api.deps.in_one_hop), so an unreachable server must not hold
+# a process for the operating system's minutes-long TCP timeout.
+CONNECT_TIMEOUT_SECONDS = 5
+
+
+def server_connect_args(url: str | URL) -> dict[str, Any]:
+    """Connection arguments for PostgreSQL: a connect timeout unless the URL sets one."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql" or "connect_timeout" in parsed.query:
+        return {}
+    return {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
 
 
 def make_counter_engine(engine: Engine, connections: int) -> Engine:
@@ -121,7 +140,7 @@ def make_counter_engine(engine: Engine, connections: int) -> Engine:
         isolation_level="AUTOCOMMIT",
         pool_size=connections,
         max_overflow=0,
-        connect_args={"options": "-c synchronous_commit=off"},
+        connect_args={"options": "-c synchronous_commit=off", **server_connect_args(engine.url)},
     )
     ping_when_idle(counter)
     return counter

@@ -28,6 +28,7 @@ from models.base import Role
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _ENDED = "jobmatch_unit_of_work_ended"
+_INLINE = "jobmatch_read_on_the_event_loop"
 T = TypeVar("T")
 
 
@@ -59,6 +60,8 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     if request.method in SAFE_METHODS:
         engine = read_only(engine)
     session = Session(engine, expire_on_commit=False)
+    if request.method in SAFE_METHODS and request.app.state.settings.inline_reads:
+        session.info[_INLINE] = True
     index = getattr(request.app.state, "match_index", None)
     if index is not None and request.method not in SAFE_METHODS:
         track_changes(session, index)
@@ -81,6 +84,14 @@ async def in_one_hop(session: Session, work: Callable[[], T]) -> T:
     get_session would otherwise make on a hop of its own) on one worker thread: one wake-up of
     a worker thread a request fewer. The result is validated and serialised on the event loop.
 
+    A read (GET, HEAD; `Settings.inline_reads`) runs it on the event loop itself, with no hop
+    at all: waking a worker thread and handing the interpreter lock back and forth cost more
+    CPU than these short reads (≈ 20% of a kept page's), and a process can only run Python on
+    one core at a time anyway. What it gives up is the loop's other requests moving while the
+    read waits on the database: a few sub-millisecond round trips on a healthy one, and at
+    most the connect timeout (api.db) when the database is gone. Reads take no lock a writer
+    holds (SQLite's WAL, PostgreSQL's MVCC), so no read waits on a write in progress.
+
     The commit still happens before the response is sent. On an error nothing is ended here:
     get_session rolls back (or keeps the changes of a DomainError that says so) as before.
     """
@@ -91,6 +102,8 @@ async def in_one_hop(session: Session, work: Callable[[], T]) -> T:
         session.info[_ENDED] = True
         return result
 
+    if session.info.get(_INLINE):
+        return run()
     return await anyio.to_thread.run_sync(run)
 
 

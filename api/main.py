@@ -1,5 +1,6 @@
 """The FastAPI application factory."""
 
+import gc
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -42,8 +43,12 @@ from api.web import router as page_router
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
-    """Build the app; the engine is made in the lifespan unless one is given (tests)."""
+def create_app(
+    settings: Settings | None = None, engine: Engine | None = None, *, settle_heap: bool = False
+) -> FastAPI:
+    """Build the app; the engine is made in the lifespan unless one is given (tests). With
+    `settle_heap` (a served process, `service_app`), what start-up built is set aside from the
+    cyclic garbage collector once the process is ready (`settle_start_up_heap`)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -66,6 +71,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             raise
         app.state.scheduler = _start_scheduler(settings, app.state.engine, app.state.match_index)
         listener = _start_write_listener(app)
+        if settle_heap:
+            settle_start_up_heap()
         try:
             yield
         finally:
@@ -107,6 +114,22 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.include_router(router)
     install_pages(app)
     return app
+
+
+def service_app() -> FastAPI:
+    """The app as `jobmatch serve` runs it in each worker process (uvicorn's factory)."""
+    return create_app(settle_heap=True)
+
+
+def settle_start_up_heap() -> None:
+    """Collect once, then move every object start-up made (the match index's documents, the
+    app, its routes and their compiled statements: ≈ 380k objects on the demo data) into the
+    collector's permanent generation. Without it each full collection walks them all again:
+    under load that was a 200–320 ms pause of the whole process every 20–25 s, which set the
+    99th percentile of every route. Frozen objects are still freed by reference counting
+    when the index replaces them; only a cycle among them would stay, and none is made."""
+    gc.collect()
+    gc.freeze()
 
 
 ROUTERS = (

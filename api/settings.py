@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     # scripts/load, 4 served more than 8 at less CPU a request (fewer threads fighting for
     # the interpreter lock): see README.
     request_threads: int = Field(default=4, ge=1, le=64)
+    # Reads that do their work in one go (api.deps.in_one_hop) run on the event loop instead
+    # of a worker thread: cheaper, at the price of the loop waiting on their round trips.
+    inline_reads: bool = True
     # uvicorn's line per request (`jobmatch serve`); unset: on, except in production, where
     # the reverse proxy in front keeps the access log and each line would cost the service
     # ≈ 5% of a cheap request's CPU. Errors are logged either way.

@@ -108,6 +108,7 @@ def main() -> None:
         summary_path = out.with_name("summary.json")
         workers = psutil.Process(server.pid).children(recursive=True)
         database = postgres_processes()
+        each_before = [cpu_seconds([w]) for w in workers]
         cpu_before, db_before, load_before = (
             cpu_seconds(workers), cpu_seconds(database), children_cpu_seconds())
         rate = max(1.0, args.users / max(args.ramp_seconds, 0.1))
@@ -118,19 +119,20 @@ def main() -> None:
              "--csv", str(out), "--only-summary"],
             env={**os.environ, "JOBMATCH_LOAD_SUMMARY": str(summary_path),
                  "JOBMATCH_LOAD_SETTLE": str(args.settle_seconds)})
-        # CPU samples (monotonic time, service, PostgreSQL, locust) every half second, so the
-        # steady state's CPU can be told from the ramp's.
-        samples: list[tuple[float, float, float, float]] = []
+        # CPU samples (monotonic time, service, PostgreSQL, locust, the whole machine's busy
+        # time) every half second, so the steady state's CPU can be told from the ramp's.
+        samples: list[tuple[float, float, float, float, float]] = []
         locust_process = psutil.Process(locust.pid)
         deadline = time.monotonic() + args.seconds + 120
         while locust.poll() is None and time.monotonic() < deadline:
             samples.append((time.monotonic(), cpu_seconds(workers), cpu_seconds(database),
-                            cpu_seconds([locust_process])))
+                            cpu_seconds([locust_process]), machine_busy_seconds()))
             time.sleep(0.5)
         if locust.poll() is None:
             locust.kill()
         locust.wait()
         server_cpu = cpu_seconds(workers) - cpu_before
+        each_cpu = [cpu_seconds([w]) - b for w, b in zip(workers, each_before, strict=True)]
         locust_cpu = children_cpu_seconds() - load_before  # locust, reaped by now
         database_cpu = cpu_seconds(database) - db_before
     with open(f"{out}_stats.csv", newline="") as stats:
@@ -159,6 +161,8 @@ def main() -> None:
         "postgres_cpu_ms_per_request": round(1000 * database_cpu / requests, 2) if requests
         else None,
         "locust_cpu_ms_per_request": round(1000 * locust_cpu / requests, 2) if requests else None,
+        # how the work fell between the worker processes (CPU seconds of each over the run)
+        "worker_cpu_seconds": [round(c, 1) for c in each_cpu],
         **steady_state(summary, samples),
         "requests": requests, "users": args.users, "seconds": args.seconds,
         "ramp_seconds": args.ramp_seconds, "settle_seconds": args.settle_seconds,
@@ -168,7 +172,7 @@ def main() -> None:
 
 
 def steady_state(
-    summary: dict[str, Any], samples: Sequence[tuple[float, float, float, float]]
+    summary: dict[str, Any], samples: Sequence[tuple[float, float, float, float, float]]
 ) -> dict[str, Any]:
     """The steady state's figures (`steady_*`): the requests sent from a few seconds after
     every user was spawned to the end, and the CPU spent meanwhile (from the samples nearest
@@ -202,6 +206,8 @@ def steady_state(
         "steady_server_cpu_ms_per_request": per_request(1),
         "steady_postgres_cpu_ms_per_request": per_request(2),
         "steady_locust_cpu_ms_per_request": per_request(3),
+        # the share of the machine's cores busy (anything, the kernel included) meanwhile
+        "steady_machine_busy": round((last[4] - first[4]) / seconds / psutil.cpu_count(), 3),
     }
 
 
@@ -209,6 +215,14 @@ def postgres_processes() -> list[psutil.Process]:
     """The PostgreSQL server's processes on this machine (the postmaster and its backends)."""
     names = ("postgres", "postgresql")
     return [p for p in psutil.process_iter(["name"]) if p.info["name"] in names]
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds every core of the machine has spent on anything but idling and I/O wait."""
+    times = psutil.cpu_times()._asdict()
+    # guest time is already counted in user time on Linux
+    idle = ("idle", "iowait", "guest", "guest_nice")
+    return float(sum(v for k, v in times.items() if k not in idle))
 
 
 def children_cpu_seconds() -> float:

@@ -97,12 +97,22 @@ class Role(FastHttpUser):
     abstract = True
     wait_time = between(0.5, 2.0)
     emails: ClassVar[tuple[str, ...]] = ()
+    turns: ClassVar[dict[str, int]] = {}
 
     def on_start(self) -> None:
         self.begin_session()
 
+    @classmethod
+    def next_account(cls) -> str:
+        """The demo accounts of this role in turn, so that the people signed in at once are
+        spread over every account as real ones are (one person, one account; a random choice
+        piled several simulated people onto one account, past its per-account limits)."""
+        turn = cls.turns.get(cls.__name__, 0)
+        cls.turns[cls.__name__] = turn + 1
+        return cls.emails[turn % len(cls.emails)]
+
     def begin_session(self) -> None:
-        email = random.choice(self.emails)
+        email = self.next_account()
         r = log_in(self.client, email)
         self.headers = {"Authorization": f"Bearer {r.json().get('access_token', '')}"}
         self.account = self.client.get("/auth/me", headers=self.headers, name="me").json()
