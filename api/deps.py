@@ -175,9 +175,18 @@ def _principal(
         token, via_cookie = request.cookies.get(settings.cookie_name), True
     if not token:
         raise NotAuthenticated("not logged in")
-    account, session_id = auth_service.authenticate(session, settings, token)
+    principal = principal_from(request, session, settings, token, via_cookie=via_cookie)
     if via_cookie and request.method not in SAFE_METHODS and not _csrf_ok(request):
         raise PermissionDenied("cookie-authenticated changes need the form's CSRF token")
+    return principal
+
+
+def principal_from(
+    request: Request, session: Session, settings: Settings, token: str, *, via_cookie: bool
+) -> Principal:
+    """The caller a token names (its account and live session), for this request; raises
+    NotAuthenticated when the token or its session is not valid (auth.authenticate)."""
+    account, session_id = auth_service.authenticate(session, settings, token)
     return Principal(
         account=account,
         session_id=session_id,

@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from api.db import discard
-from api.deps import SAFE_METHODS, Principal, SessionDep, SettingsDep, request_id
+from api.deps import SAFE_METHODS, Principal, SessionDep, SettingsDep, principal_from
 from api.errors import (
     STATUS,
     DomainError,
@@ -24,7 +24,6 @@ from api.errors import (
     ServiceUnavailable,
     TooManyRequests,
 )
-from api.services import auth as auth_service
 from api.services import outbox
 from api.web import csrf
 from api.web.i18n import LANGUAGES, Translator, normalise
@@ -65,16 +64,9 @@ def optional_principal(request: Request, session: Session) -> Principal | None:
     if not token:
         return None
     try:
-        account, session_id = auth_service.authenticate(session, settings, token)
+        return principal_from(request, session, settings, token, via_cookie=True)
     except NotAuthenticated:
         return None
-    return Principal(
-        account=account,
-        session_id=session_id,
-        via_cookie=True,
-        request_id=request_id(request),
-        db=session,
-    )
 
 
 def language_of(request: Request, principal: Principal | None = None) -> str:
