@@ -189,6 +189,25 @@ def read_only(engine: Engine) -> Engine:
     return found
 
 
+_BY_STATEMENT = "_jobmatch_statement_by_statement"
+
+
+def statement_by_statement(engine: Engine) -> Engine:
+    """For the short reads a request does in one go (api.deps.in_one_hop): on PostgreSQL, the
+    engine whose connections commit each statement by itself (autocommit), which saves the
+    BEGIN and COMMIT round trips around a few SELECTs; elsewhere the engine itself. What it
+    gives up: the read's statements do not share one snapshot (each sees what was committed
+    when it ran), and a row such a read writes (the audit row of a refusal) is stored at once,
+    as it would be anyway. Made once per engine."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    found: Engine | None = getattr(engine, _BY_STATEMENT, None)
+    if found is None:
+        found = engine.execution_options(isolation_level="AUTOCOMMIT")
+        setattr(engine, _BY_STATEMENT, found)
+    return found
+
+
 def migration_config(engine: Engine) -> Config:
     """An Alembic config for our migrations folder, bound to the engine's URL."""
     cfg = Config()
