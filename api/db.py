@@ -176,20 +176,19 @@ def ping_when_idle(engine: Engine, idle_seconds: float = IDLE_PING_SECONDS) -> N
             raise DisconnectionError("the connection did not answer a ping")
 
 
-_READ_ONLY = "_jobmatch_read_only"
-
-
-def read_only(engine: Engine) -> Engine:
-    """The engine for work that only reads: on SQLite it begins without the write lock. Made
-    once per engine (every safe request asks for it, and making one copies the options)."""
-    found: Engine | None = getattr(engine, _READ_ONLY, None)
+def _with_options(engine: Engine, key: str, **options: Any) -> Engine:
+    """`engine.execution_options(**options)`, made once per engine and kept on it under `key`
+    (requests ask for it every time, and making one copies the options)."""
+    found: Engine | None = getattr(engine, key, None)
     if found is None:
-        found = engine.execution_options(sqlite_begin="DEFERRED")
-        setattr(engine, _READ_ONLY, found)  # a cycle the collector frees with the engine
+        found = engine.execution_options(**options)
+        setattr(engine, key, found)  # a cycle the collector frees with the engine
     return found
 
 
-_BY_STATEMENT = "_jobmatch_statement_by_statement"
+def read_only(engine: Engine) -> Engine:
+    """The engine for work that only reads: on SQLite it begins without the write lock."""
+    return _with_options(engine, "_jobmatch_read_only", sqlite_begin="DEFERRED")
 
 
 def statement_by_statement(engine: Engine) -> Engine:
@@ -198,14 +197,10 @@ def statement_by_statement(engine: Engine) -> Engine:
     BEGIN and COMMIT round trips around a few SELECTs; elsewhere the engine itself. What it
     gives up: the read's statements do not share one snapshot (each sees what was committed
     when it ran), and a row such a read writes (the audit row of a refusal) is stored at once,
-    as it would be anyway. Made once per engine."""
+    as it would be anyway."""
     if engine.dialect.name != "postgresql":
         return engine
-    found: Engine | None = getattr(engine, _BY_STATEMENT, None)
-    if found is None:
-        found = engine.execution_options(isolation_level="AUTOCOMMIT")
-        setattr(engine, _BY_STATEMENT, found)
-    return found
+    return _with_options(engine, "_jobmatch_statement_by_statement", isolation_level="AUTOCOMMIT")
 
 
 def migration_config(engine: Engine) -> Config:

@@ -57,13 +57,14 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     does for the exit of a plain generator dependency. That is one thread hop a request fewer.
     """
     engine = get_engine(request)
-    if request.method in SAFE_METHODS:
+    safe = request.method in SAFE_METHODS
+    if safe:
         engine = read_only(engine)
     session = Session(engine, expire_on_commit=False)
-    if request.method in SAFE_METHODS and request.app.state.settings.inline_reads:
+    if safe and request.app.state.settings.inline_reads:
         session.info[_INLINE] = True
     index = getattr(request.app.state, "match_index", None)
-    if index is not None and request.method not in SAFE_METHODS:
+    if index is not None and not safe:
         track_changes(session, index)
     try:
         yield session

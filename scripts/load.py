@@ -109,8 +109,7 @@ def main() -> None:
         workers = psutil.Process(server.pid).children(recursive=True)
         database = postgres_processes()
         each_before = [cpu_seconds([w]) for w in workers]
-        cpu_before, db_before, load_before = (
-            cpu_seconds(workers), cpu_seconds(database), children_cpu_seconds())
+        db_before, load_before = cpu_seconds(database), children_cpu_seconds()
         rate = max(1.0, args.users / max(args.ramp_seconds, 0.1))
         locust = subprocess.Popen(
             [str(Path(sys.executable).with_name("locust")), "-f",
@@ -131,8 +130,8 @@ def main() -> None:
         if locust.poll() is None:
             locust.kill()
         locust.wait()
-        server_cpu = cpu_seconds(workers) - cpu_before
         each_cpu = [cpu_seconds([w]) - b for w, b in zip(workers, each_before, strict=True)]
+        server_cpu = sum(each_cpu)
         locust_cpu = children_cpu_seconds() - load_before  # locust, reaped by now
         database_cpu = cpu_seconds(database) - db_before
     with open(f"{out}_stats.csv", newline="") as stats:

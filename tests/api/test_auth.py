@@ -2,6 +2,7 @@
 
 import base64
 import json
+from dataclasses import fields
 from datetime import timedelta
 
 import jwt
@@ -11,8 +12,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from api.db import make_engine
+from api.schemas.domain import AccountPublic
 from api.security import TokenClaims, encode_token
 from api.services import auth as auth_service
+from api.services.auth import Caller
 from api.settings import Settings
 from models import AuditLog
 from models.base import Role, utcnow
@@ -306,3 +309,8 @@ def test_a_hash_with_older_parameters_still_logs_in_and_is_replaced(
     # The session just opened survives the rehash (it is no password change).
     token = r.json()["access_token"]
     assert client.get("/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+def test_the_caller_holds_exactly_what_the_account_answer_shows() -> None:
+    # /auth/me answers AccountPublic from the request's Caller: the two must not drift apart.
+    assert [field.name for field in fields(Caller)] == list(AccountPublic.model_fields)
