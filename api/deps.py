@@ -19,6 +19,7 @@ from api.errors import DomainError, InvalidInput, NotAuthenticated, PermissionDe
 from api.schemas.common import PageParams
 from api.services import auth as auth_service
 from api.services.auth import Caller
+from api.services.authcache import attach
 from api.services.limits import Limit, RateLimiter
 from api.services.matching import MatchIndex, track_changes
 from api.services.readcache import ReadCache
@@ -61,6 +62,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     if safe:
         engine = read_only(engine)
     session = Session(engine, expire_on_commit=False)
+    attach(session, request.app.state.auth_cache)
     if safe and request.app.state.settings.inline_reads:
         session.info[_INLINE] = True
     index = getattr(request.app.state, "match_index", None)
@@ -191,7 +193,8 @@ def principal_from(
 ) -> Principal:
     """The caller a token names (its account and live session), for this request; raises
     NotAuthenticated when the token or its session is not valid (auth.authenticate)."""
-    account, session_id = auth_service.authenticate(session, settings, token)
+    cache = getattr(request.app.state, "auth_cache", None)
+    account, session_id = auth_service.authenticate(session, settings, token, cache)
     return Principal(
         account=account,
         session_id=session_id,

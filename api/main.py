@@ -33,6 +33,8 @@ from api.routers import (
     referrals,
     seekers,
 )
+from api.services.auth import Caller
+from api.services.authcache import AuthCache, watch_auth_changes
 from api.services.limits import RateLimiter
 from api.services.matching import build_match_index
 from api.services.readcache import ReadCache, WriteListener, watch_writes
@@ -92,7 +94,9 @@ def create_app(
     )
     app.state.settings = settings
     watch_writes()
+    watch_auth_changes()
     app.state.read_cache = ReadCache(ttl=settings.read_cache_seconds)
+    app.state.auth_cache = AuthCache[Caller](ttl=settings.auth_cache_seconds)
     if engine is not None:
         app.state.engine = engine
     install_error_handlers(app)
@@ -161,14 +165,17 @@ def upload_limits(settings: Settings) -> list[tuple[re.Pattern[str], int]]:
 
 
 def _start_write_listener(app: FastAPI) -> WriteListener | None:
-    """On PostgreSQL, hear other processes' commits (api.services.readcache); one SQLite
-    process sees every writer itself."""
+    """On PostgreSQL, hear other processes' commits (api.services.readcache) and changes to
+    sessions and accounts (api.services.authcache); one SQLite process sees every writer
+    itself (and keeps no callers: nothing would tell it of a session ended by hand)."""
     cache: ReadCache = app.state.read_cache
     if app.state.engine.dialect.name != "postgresql":
         cache.watching = True
         return None
     index = app.state.match_index
-    listener = WriteListener(app.state.engine, cache, on_write=index.poll_soon)
+    listener = WriteListener(
+        app.state.engine, cache, on_write=index.poll_soon, auth=app.state.auth_cache
+    )
     listener.start()
     return listener
 

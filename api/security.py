@@ -2,7 +2,7 @@
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import jwt
 from argon2 import PasswordHasher
@@ -51,6 +51,7 @@ def new_session_id() -> str:
 class TokenClaims:
     account_id: int
     session_id: str
+    expires_at: datetime | None = None  # its `exp`, as read back from a token
 
 
 def encode_token(
@@ -83,7 +84,11 @@ def decode_token(
                 audience=audience,
                 options={"require": ["exp", "sub", "sid", "aud"]},
             )
-            return TokenClaims(account_id=int(payload["sub"]), session_id=str(payload["sid"]))
+            return TokenClaims(
+                account_id=int(payload["sub"]),
+                session_id=str(payload["sid"]),
+                expires_at=datetime.fromtimestamp(int(payload["exp"]), UTC),
+            )
         except jwt.InvalidSignatureError:
             continue
         except (jwt.PyJWTError, ValueError, KeyError):

@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     # Reads that do their work in one go (api.deps.in_one_hop) run on the event loop instead
     # of a worker thread: cheaper, at the price of the loop waiting on their round trips.
     inline_reads: bool = True
+    # How long a process keeps a token's caller after checking it, so that the next requests
+    # with it need no database round trip (api.services.authcache). Kept only on PostgreSQL,
+    # while the process hears every change to sessions and accounts as it commits; a logout
+    # ends the token at once in the process that made it and within the moment another
+    # process takes to hear it. 0: every request reads its session from the database.
+    auth_cache_seconds: float = Field(default=60.0, ge=0, le=3600)
     # uvicorn's line per request (`jobmatch serve`); unset: on, except in production, where
     # the reverse proxy in front keeps the access log and each line would cost the service
     # ≈ 5% of a cheap request's CPU. Errors are logged either way.

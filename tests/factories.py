@@ -50,6 +50,7 @@ def account(
     centre_code: str | None = "heping",
     employer_id: int | None = None,
     email: str | None = None,
+    display_name: str | None = None,
 ) -> Account:
     n = next(_counter)
     centre_id = centre(session, centre_code).id if centre_code else None
@@ -57,7 +58,7 @@ def account(
         email=email or f"{role.value}{n}@example.com",
         password_hash=password_hash(),
         role=role,
-        display_name=f"{role.value} {n}",
+        display_name=display_name or f"{role.value} {n}",
         centre_id=centre_id,
         employer_id=employer_id,
     )

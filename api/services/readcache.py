@@ -32,6 +32,9 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from api.services.authcache import CHANNEL as AUTH_CHANNEL
+from api.services.authcache import AuthCache
+
 log = logging.getLogger(__name__)
 
 # Rows written on every sign-in, sign-out and refusal; no kept page shows them.
@@ -153,12 +156,23 @@ def watch_writes() -> None:
 class WriteListener:
     """Listens on PostgreSQL for the commits of other processes (and its own) and calls
     `on_write` for each; `cache.watching` is True only while connected. A lost connection
-    counts as a write (nothing heard meanwhile can be trusted) and is retried each second."""
+    counts as a write (nothing heard meanwhile can be trusted) and is retried each second.
 
-    def __init__(self, engine: Engine, cache: ReadCache, on_write: Callable[[], None]) -> None:
+    With an `auth` cache it also hears the changes to sessions and accounts
+    (authcache.CHANNEL) and has it forget what they made stale; it serves only while this
+    listener is connected."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        cache: ReadCache,
+        on_write: Callable[[], None],
+        auth: AuthCache[Any] | None = None,
+    ) -> None:
         url = engine.url.set(drivername="postgresql")
         self._conninfo = url.render_as_string(hide_password=False)
         self.cache = cache
+        self.auth = auth
         self.on_write = on_write
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="write-listener", daemon=True)
@@ -175,15 +189,23 @@ class WriteListener:
             try:
                 with psycopg.connect(self._conninfo, autocommit=True) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
+                    if self.auth is not None:
+                        conn.execute(f"LISTEN {AUTH_CHANNEL}")
+                        self.auth.start_serving()  # what it kept before may be stale
                     self._heard()  # anything committed before LISTEN was not heard
                     self.cache.watching = True
                     while not self._stop.is_set():
-                        for _ in conn.notifies(timeout=0.1):  # and a stop is seen within 0.1 s
-                            self._heard()
+                        for notice in conn.notifies(timeout=0.1):  # a stop is seen in 0.1 s
+                            if notice.channel == AUTH_CHANNEL and self.auth is not None:
+                                self.auth.heard(notice.payload)
+                            else:
+                                self._heard()
             except psycopg.Error as exc:
                 log.warning("write listener lost its connection (%s); retrying", exc)
             finally:
                 self.cache.watching = False
+                if self.auth is not None:
+                    self.auth.stop_serving()
                 self._heard()
             self._stop.wait(1.0)
 
