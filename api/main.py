@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from api.db import make_engine
-from api.deps import PUBLIC, SessionDep
+from api.deps import PUBLIC, SessionDep, SessionGate
 from api.errors import document_errors, install_error_handlers, unavailable_error
 from api.middleware import (
     ServiceMiddleware,
@@ -101,9 +101,9 @@ def create_app(
         app.state.engine = engine
     install_error_handlers(app)
     document_errors(app)
+    app.state.session_gate = SessionGate(settings.request_threads)
     app.add_middleware(
         ServiceMiddleware,
-        limit=settings.request_threads,
         max_bytes=settings.max_body_bytes,
         overrides=upload_limits(settings),
     )

@@ -6,7 +6,6 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -46,27 +45,20 @@ class ServiceMiddleware:
       state and echoed back in X-Request-ID on every answer, a 413 included;
     - a 413 when a request body is larger than `max_bytes` (declared or streamed);
       `overrides` give other limits to paths matching a pattern (photo uploads);
-    - at most `limit` requests inside the app at once; the rest wait here, holding nothing.
-      A request takes its database connection in one worker thread and may give it back in
-      another, so without a bound more requests could hold connections than the pool has,
-      each waiting for a thread while the threads wait for connections. The pool is sized
-      for this limit (api.db). A body too large by its declared length is refused before
-      waiting.
+    (The bound on requests whose database work runs on worker threads is api.deps.SessionGate:
+    only the request's session knows whether it needs one.)
     """
 
     def __init__(
         self,
         app: ASGIApp,
         *,
-        limit: int,
         max_bytes: int,
         overrides: Sequence[tuple[re.Pattern[str], int]] = (),
     ) -> None:
         self.app = app
-        self.limit = limit
         self.max_bytes = max_bytes
         self.overrides = tuple(overrides)
-        self._semaphore: anyio.Semaphore | None = None
 
     def _max_bytes(self, path: str) -> int:
         return next((n for pattern, n in self.overrides if pattern.match(path)), self.max_bytes)
@@ -125,11 +117,8 @@ class ServiceMiddleware:
                 message.setdefault("headers", []).append(rid_header)
             await send(message)
 
-        if self._semaphore is None:  # made in the server's event loop
-            self._semaphore = anyio.Semaphore(self.limit)
         try:
-            async with self._semaphore:
-                await self.app(scope, limited_receive, service_send)
+            await self.app(scope, limited_receive, service_send)
         except _TooLarge:
             if not started and not rejected:
                 await reject()
