@@ -288,6 +288,7 @@ def serve(
         workers=workers,
         proxy_headers=False,
         access_log=access_log,
+        timeout_keep_alive=settings.keep_alive_seconds,
     )
 
 

@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     # ends the token at once in the process that made it and within the moment another
     # process takes to hear it. 0: every request reads its session from the database.
     auth_cache_seconds: float = Field(default=60.0, ge=0, le=3600)
+    # How long `jobmatch serve` keeps an idle connection open for the client's next request:
+    # longer than a client or reverse proxy keeps its own (nginx's upstream keepalive_timeout
+    # is 60 s), so a client never sends a request on a connection the service is closing at
+    # that moment (uvicorn's 5 s made a person pausing 5–15 s between pages meet a closed
+    # connection now and then: 1 request in ≈ 20,000 of scripts/load failed so).
+    keep_alive_seconds: int = Field(default=75, ge=1, le=3600)
     # uvicorn's line per request (`jobmatch serve`); unset: on, except in production, where
     # the reverse proxy in front keeps the access log and each line would cost the service
     # ≈ 5% of a cheap request's CPU. Errors are logged either way.

@@ -125,3 +125,22 @@ def test_keys_rotate_and_purge_commands(sqlite_url: str, monkeypatch: pytest.Mon
     engine.dispose()
     r = runner.invoke(app, ["privacy", "purge"])
     assert r.exit_code == 0 and "login_attempts: 0" in r.output
+
+
+@pytest.mark.parametrize(("setting", "expected"), [(None, 75), ("120", 120)])
+def test_serve_keeps_idle_connections_longer_than_a_proxy_does(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, setting: str | None, expected: int
+) -> None:
+    """A client or reverse proxy (nginx: 60 s) must never reuse a connection the service is
+    closing at that moment."""
+    import uvicorn
+
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda target, **kw: seen.update(kw, target=target))
+    if setting is not None:
+        monkeypatch.setenv("JOBMATCH_KEEP_ALIVE_SECONDS", setting)
+    get_settings.cache_clear()
+    r = CliRunner().invoke(app, ["serve", "--workers", "2"])
+    assert r.exit_code == 0, r.output
+    assert seen["timeout_keep_alive"] == expected
+    assert seen["target"] == "api.main:service_app" and seen["workers"] == 2
