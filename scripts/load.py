@@ -1,6 +1,14 @@
 """Load run: the service with 2 worker processes on PostgreSQL, a realistic mix from locust
 (headless, loopback only, bounded in time); the last line is one JSON object with rps,
-p50_ms, p95_ms, p99_ms, match_p95_ms and error_rate."""
+p50_ms, p95_ms, p99_ms, match_p95_ms and error_rate.
+
+Those six are what issue #8's targets are stated in: `rps` and the percentiles are of the
+authenticated reads (every request but logins and logouts) once every simulated person is in
+(the steady state: from --settle-seconds after the last one was spawned to the end), as
+`match_p95_ms` is of the match lists; `error_rate` is of every request of the whole run, the
+ramp, logins and logouts included. The rest: the whole run (`run_*`: every request;
+`read_*`: the reads; `login_*`), the steady state's other figures (`steady_*`) and the CPU
+spent (see docs/load.md)."""
 
 import argparse
 import csv
@@ -142,13 +150,19 @@ def main() -> None:
     match = rows.get("matches", {})
     summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
     reads, logins = summary.get("read", {}), summary.get("login", {})
+    steady = steady_state(summary, samples)
     result = {
-        "rps": round(float(total["Requests/s"]), 1),
-        "p50_ms": float(total["50%"]), "p95_ms": float(total["95%"]),
-        "p99_ms": float(total["99%"]),
-        "match_p95_ms": float(match.get("95%", "nan")),
+        # the targets' figures (see the docstring)
+        "rps": steady.get("steady_read_rps"),
+        "p50_ms": steady.get("steady_read_p50_ms"), "p95_ms": steady.get("steady_read_p95_ms"),
+        "p99_ms": steady.get("steady_read_p99_ms"),
+        "match_p95_ms": steady.get("steady_match_p95_ms"),
         "error_rate": round(failures / requests, 5) if requests else None,
-        # authenticated reads alone (every request but login and logout), and logins
+        # the whole run, ramp included: every request, then the reads alone, then logins
+        "run_rps": round(float(total["Requests/s"]), 1),
+        "run_p50_ms": float(total["50%"]), "run_p95_ms": float(total["95%"]),
+        "run_p99_ms": float(total["99%"]),
+        "run_match_p95_ms": float(match.get("95%", "nan")),
         "read_rps": reads.get("rps"), "read_p50_ms": reads.get("p50_ms"),
         "read_p95_ms": reads.get("p95_ms"), "read_p99_ms": reads.get("p99_ms"),
         "read_errors": reads.get("failures"),
@@ -162,7 +176,7 @@ def main() -> None:
         "locust_cpu_ms_per_request": round(1000 * locust_cpu / requests, 2) if requests else None,
         # how the work fell between the worker processes (CPU seconds of each over the run)
         "worker_cpu_seconds": [round(c, 1) for c in each_cpu],
-        **steady_state(summary, samples),
+        **steady,
         "requests": requests, "users": args.users, "seconds": args.seconds,
         "ramp_seconds": args.ramp_seconds, "settle_seconds": args.settle_seconds,
         "workers": args.workers,
