@@ -50,7 +50,8 @@ class Settings(BaseSettings):
     # Threads serving requests in each process (the database pool is sized from it: two
     # connections a thread). Two cores gain nothing from more; waits on the database do. In
     # scripts/load, 4 served more than 8 at less CPU a request (fewer threads fighting for
-    # the interpreter lock): see README.
+    # the interpreter lock): see README. It also bounds the requests whose database work runs
+    # on those threads (api.deps.SessionGate); reads wholly on the event loop pass by.
     request_threads: int = Field(default=4, ge=1, le=64)
     # Reads that do their work in one go (api.deps.in_one_hop) run on the event loop instead
     # of a worker thread: cheaper, at the price of the loop waiting on their round trips.

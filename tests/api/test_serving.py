@@ -25,12 +25,13 @@ Seen = list[tuple[str, bool | None]]
 
 @pytest.fixture
 def statements(engine: Engine) -> Iterator[Seen]:
-    """For every statement that reads a login session: the thread it ran on and, on
-    PostgreSQL, whether its connection was in autocommit (no BEGIN, no COMMIT)."""
+    """For every statement on the login sessions (reading one to authenticate, unless the
+    process keeps its caller; ending one): the thread it ran on and, on PostgreSQL, whether
+    its connection was in autocommit (no BEGIN, no COMMIT)."""
     seen: Seen = []
 
     def record(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if "auth_session" in statement and statement.lstrip().upper().startswith("SELECT"):
+        if "auth_session" in statement:
             dbapi = conn.connection.dbapi_connection
             autocommit = dbapi.autocommit if engine.dialect.name == "postgresql" else None
             seen.append((threading.current_thread().name, autocommit))
@@ -51,6 +52,7 @@ def test_reads_run_on_the_event_loop_unless_switched_off_and_changes_on_worker_t
     seeker = f.account(session, Role.seeker)
     auth = f.headers(session, settings, seeker)
     app = create_app(settings.model_copy(update={"inline_reads": inline}), engine)
+    statements.clear()  # the login session made above
     with TestClient(app) as client:
         r = client.get("/auth/me", headers=auth)
         assert r.status_code == 200 and r.json()["id"] == seeker.id
