@@ -18,6 +18,10 @@ from api.services.authcache import AuthCache, Kept
 from api.settings import Settings
 from models.base import Role, utcnow
 from tests import factories as f
+from tests.waiting import until
+
+# How long a listener may take to hear a commit (or to connect) in these tests.
+HEARD_WITHIN = 10.0
 
 # --- the cache itself --------------------------------------------------------------------
 
@@ -102,16 +106,6 @@ def session_reads(engine: Engine) -> Callable[[], int]:
     return lambda: seen[0]
 
 
-def until(check: Callable[[], bool], seconds: float = 10.0) -> bool:
-    """Wait for what another process would see once its listener has heard a commit."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.02)
-    return check()
-
-
 @pytest.fixture
 def pg(engine: Engine) -> Engine:
     if engine.dialect.name != "postgresql":
@@ -122,7 +116,7 @@ def pg(engine: Engine) -> Engine:
 @pytest.fixture
 def listening(pg: Engine, client: TestClient) -> TestClient:
     cache = client.app.state.auth_cache  # type: ignore[attr-defined]
-    assert until(lambda: cache.serving), "the write listener did not connect"
+    assert until(lambda: cache.serving, HEARD_WITHIN), "the write listener did not connect"
     return client
 
 
@@ -197,13 +191,16 @@ def test_changes_made_by_hand_are_heard(
             text("UPDATE account SET display_name = '李明 Li Ming' WHERE id = :i"), {"i": acc.id}
         )
     assert until(
-        lambda: listening.get("/auth/me", headers=headers).json()["display_name"] == "李明 Li Ming"
+        lambda: listening.get("/auth/me", headers=headers).json()["display_name"] == "李明 Li Ming",
+        HEARD_WITHIN,
     )
     with pg.begin() as conn:
         conn.execute(
             text("UPDATE auth_session SET revoked_at = now() WHERE account_id = :i"), {"i": acc.id}
         )
-    assert until(lambda: listening.get("/auth/me", headers=headers).status_code == 401)
+    assert until(
+        lambda: listening.get("/auth/me", headers=headers).status_code == 401, HEARD_WITHIN
+    )
 
 
 @pytest.fixture
@@ -211,7 +208,7 @@ def second_process(pg: Engine, settings: Settings) -> Iterator[TestClient]:
     """Another service process on the same database: an app of its own, with its own kept
     callers and its own listener."""
     with TestClient(create_app(settings), raise_server_exceptions=False) as other:
-        assert until(lambda: other.app.state.auth_cache.serving)  # type: ignore[attr-defined]
+        assert until(lambda: other.app.state.auth_cache.serving, HEARD_WITHIN)  # type: ignore[attr-defined]
         yield other
 
 
@@ -224,5 +221,5 @@ def test_a_logout_in_one_process_reaches_the_others(
     other_cache = second_process.app.state.auth_cache  # type: ignore[attr-defined]
     assert len(other_cache) == 1
     assert listening.post("/auth/logout", headers=headers).status_code == 204
-    assert until(lambda: len(other_cache) == 0)
+    assert until(lambda: len(other_cache) == 0, HEARD_WITHIN)
     assert second_process.get("/auth/me", headers=headers).status_code == 401

@@ -29,6 +29,7 @@ from models.base import utcnow
 from models.tables import PushFrequency
 from tests import factories as f
 from tests.conftest import TEST_SECRET
+from tests.waiting import until
 
 ROOT = Path(__file__).resolve().parents[2]
 JOBMATCH = [sys.executable, "-m", "api.cli"]
@@ -75,12 +76,7 @@ def digest_counts(engine: Engine) -> Counter[tuple[int, str]]:
 
 
 def wait_for(predicate: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+    assert until(predicate, timeout, every=0.05), f"timed out waiting for {what}"
 
 
 def assert_exactly_one_each(engine: Engine, accounts: list[int], settings: Settings) -> None:

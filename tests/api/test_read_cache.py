@@ -19,6 +19,7 @@ from api.settings import Settings
 from models import Posting
 from models.base import PostingStatus, Role
 from tests import factories as f
+from tests.waiting import until
 
 
 def _titles(client: TestClient, headers: dict[str, str]) -> list[str]:
@@ -122,15 +123,6 @@ def test_kept_matches_follow_writes_and_access(
     assert client.get(f"/seekers/{profile.id}/matches", headers=other).status_code == 404
 
 
-def _wait_until(check: Any, seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return check()
-
-
 def test_on_postgresql_other_processes_writes_are_heard(
     settings: Settings, engine: Engine, session: Session
 ) -> None:
@@ -154,7 +146,7 @@ def test_on_postgresql_other_processes_writes_are_heard(
     p = f.posting(session, emp, title="Clerk A")
     seeker = f.headers(session, settings, f.account(session, Role.seeker))
     with TestClient(app, raise_server_exceptions=False) as client:
-        assert _wait_until(lambda: app.state.read_cache.watching)
+        assert until(lambda: app.state.read_cache.watching, 5.0, every=0.05)
         p2 = f.posting(session, emp, title="Clerk X", required_skills=["Excel"])
         acc, profile = f.seeker(session, skills=["Excel"])
         h = f.headers(session, settings, acc)
@@ -168,7 +160,9 @@ def test_on_postgresql_other_processes_writes_are_heard(
         with engine.begin() as conn:
             conn.execute(update(Posting).where(Posting.id == p2.id).values(title="Clerk Z"))
             conn.execute(text(f"NOTIFY {CHANNEL}"))
-        assert _wait_until(lambda: "Clerk Z" in _match_titles(client, profile.id or 0, h))
+        assert until(
+            lambda: "Clerk Z" in _match_titles(client, profile.id or 0, h), 5.0, every=0.05
+        )
         assert "Clerk Z" in _titles(client, seeker)
     assert p.id != p2.id
     assert app.state.read_cache.watching is False  # the listener stopped with the service

@@ -28,6 +28,7 @@ from api.settings import Settings  # noqa: E402
 from models import Posting  # noqa: E402
 from models.base import PostingStatus  # noqa: E402
 from tests.conftest import TEST_SECRET  # noqa: E402
+from tests.waiting import until  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -81,10 +82,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
+    assert until(lambda: srv.started, 30, every=0.05), "uvicorn did not start"
     first = {}
     for role, email, _ in logins:
         first.setdefault(role, email)
