@@ -43,6 +43,7 @@ _CACHE = "jobmatch_auth_cache"
 _ALL = ("all", "")
 # The tables whose rows a kept caller is made of (the trigger's, and the hooks' below).
 TABLES = {"auth_session": "session", "account": "account"}
+_KINDS = frozenset(TABLES.values())
 
 C = TypeVar("C")
 
@@ -69,8 +70,8 @@ class AuthCache(Generic[C]):
         self.serving = False
         self._lock = threading.Lock()
         self._kept: OrderedDict[str, Kept[C]] = OrderedDict()
-        self._by_session: dict[str, str] = {}
-        self._by_account: dict[int, set[str]] = {}
+        # ("session", id) and ("account", id), as the notifications name them: their tokens
+        self._tokens: dict[tuple[str, str], set[str]] = {}
         self._version = 0
 
     @property
@@ -106,8 +107,8 @@ class AuthCache(Generic[C]):
                 return
             self._drop(token)
             self._kept[token] = kept
-            self._by_session[kept.session_id] = token
-            self._by_account.setdefault(kept.account_id, set()).add(token)
+            for row in _rows(kept):
+                self._tokens.setdefault(row, set()).add(token)
             while len(self._kept) > self.size:
                 self._drop(next(iter(self._kept)))
 
@@ -116,12 +117,8 @@ class AuthCache(Generic[C]):
         `account` and its id, or `all`. Unknown kinds forget everything."""
         with self._lock:
             self._version += 1
-            if kind == "session":
-                token = self._by_session.get(key)
-                if token is not None:
-                    self._drop(token)
-            elif kind == "account" and key.isdigit():
-                for token in list(self._by_account.get(int(key), ())):
+            if kind in _KINDS:
+                for token in list(self._tokens.get((kind, key), ())):
                     self._drop(token)
             else:
                 self._clear()
@@ -152,18 +149,21 @@ class AuthCache(Generic[C]):
         kept = self._kept.pop(token, None)
         if kept is None:
             return
-        if self._by_session.get(kept.session_id) == token:
-            del self._by_session[kept.session_id]
-        tokens = self._by_account.get(kept.account_id)
-        if tokens is not None:
-            tokens.discard(token)
-            if not tokens:
-                del self._by_account[kept.account_id]
+        for row in _rows(kept):
+            tokens = self._tokens.get(row)
+            if tokens is not None:
+                tokens.discard(token)
+                if not tokens:
+                    del self._tokens[row]
 
     def _clear(self) -> None:
         self._kept.clear()
-        self._by_session.clear()
-        self._by_account.clear()
+        self._tokens.clear()
+
+
+def _rows(kept: Kept[Any]) -> tuple[tuple[str, str], tuple[str, str]]:
+    """The rows a kept caller is made of, as a notification names them."""
+    return ("session", kept.session_id), ("account", str(kept.account_id))
 
 
 # --- the process's own changes: forgotten as they commit -------------------------------

@@ -53,6 +53,15 @@ def test_kept_callers_are_served_until_forgotten() -> None:
     assert len(cache) == 0
 
 
+def test_every_token_of_a_session_is_forgotten_with_it() -> None:
+    cache = serving()
+    cache.put("a", kept("a", "s1", 7), cache.version)
+    cache.put("a2", kept("a2", "s1", 7), cache.version)  # another token naming the session
+    cache.heard("session:s1")
+    assert cache.get("a", utcnow()) is None and cache.get("a2", utcnow()) is None
+    assert len(cache) == 0
+
+
 def test_a_read_that_raced_a_change_is_not_kept() -> None:
     cache = serving()
     began = cache.version  # the read starts ...
