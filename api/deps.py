@@ -73,9 +73,11 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     index = getattr(request.app.state, "match_index", None)
     if index is not None and not safe:
         track_changes(session, index)
-    gate: SessionGate | None = getattr(request.app.state, "session_gate", None)
-    if gate is not None and (inline and runs_on_the_loop(request.scope.get("route"))):
-        gate = None
+    gate: SessionGate | None = (
+        None
+        if inline and runs_on_the_loop(request.scope.get("route"))
+        else getattr(request.app.state, "session_gate", None)
+    )
     if gate is not None:
         await gate.enter()
     try:
